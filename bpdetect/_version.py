@@ -1,0 +1,3 @@
+"""Version of bpdetect."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,167 @@
+"""Text to a cleaned lxml tree: tolerant parsing, no network or entities, invisible and non-text elements dropped."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from lxml import etree
+
+__all__ = ["DROP_TAGS", "clean_tree", "is_hidden", "page_lang", "page_title", "parse_html", "strip_control_chars"]
+
+# Elements whose content is never visible page text.
+DROP_TAGS: tuple[str, ...] = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "canvas",
+    "head",
+)
+
+_HIDDEN_CANDIDATES_XPATH = etree.XPath("//*[@hidden or @aria-hidden or @style]")
+_HIDDEN_STYLE_RE = re.compile(r"(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.I)
+_PRIVATE_ATTRS_XPATH = etree.XPath("//@*[starts-with(name(), '__')]")
+
+# C0 controls other than tab/newline/CR, DEL-free; lxml rejects NUL and most of these in str input.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Lone surrogates (from "surrogateescape" or broken JSON) cannot be encoded to UTF-8.
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _parser() -> etree.HTMLParser:
+    # no_network and no DTD/entity loading: the HTML parser never fetches anything; huge_tree stays off so libxml2's
+    # own limits on depth and text-node size apply instead of unbounded work.
+    return etree.HTMLParser(
+        encoding="utf-8",
+        remove_comments=True,
+        remove_pis=True,
+        no_network=True,
+        recover=True,
+        compact=True,
+        default_doctype=False,
+        huge_tree=False,
+    )
+
+
+_LOCAL = threading.local()
+
+
+def _thread_parser() -> etree.HTMLParser:
+    # lxml parsers keep per-parse state and must not be shared between threads; one per thread, built once.
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = _parser()
+    return parser
+
+
+def strip_control_chars(text: str) -> str:
+    """Remove NUL and other control characters (and lone surrogates) that lxml cannot hold."""
+    text = _CONTROL_RE.sub("", text)
+    if not text.isascii():
+        text = _SURROGATE_RE.sub("\ufffd", text)
+    return text
+
+
+def is_hidden(el: etree._Element) -> bool:
+    """True when the element is hidden by the ``hidden`` attribute, aria-hidden or an inline display:none style."""
+    if el.get("hidden") is not None or el.get("aria-hidden", "").strip().lower() == "true":
+        return True
+    style = el.get("style")
+    return bool(style) and _HIDDEN_STYLE_RE.search(style) is not None
+
+
+def clean_tree(root: etree._Element, *, drop_hidden: bool = True, private_attrs: bool = True) -> etree._Element:
+    """Drop non-text elements, hidden elements and attributes named ``__*`` (labels some corpora embed), in place.
+
+    The segmenter skips hidden subtrees during its own walk and passes ``drop_hidden=False`` to avoid a second pass;
+    ``private_attrs=False`` skips the attribute scan when the caller knows no ``__`` attribute can occur.
+    """
+    etree.strip_elements(root, *DROP_TAGS, with_tail=False)
+    if drop_hidden:
+        _drop_hidden(root)
+    if private_attrs:
+        for attr in _PRIVATE_ATTRS_XPATH(root):
+            owner = attr.getparent()
+            if owner is not None:
+                owner.attrib.pop(attr.attrname, None)
+    return root
+
+
+def _drop_hidden(root: etree._Element) -> None:
+    for el in _HIDDEN_CANDIDATES_XPATH(root):
+        if not is_hidden(el):
+            continue
+        parent = el.getparent()
+        if parent is not None:
+            # Keep the tail: it is visible text that follows the hidden element.
+            tail = el.tail
+            if tail:
+                prev = el.getprevious()
+                if prev is not None:
+                    prev.tail = (prev.tail or "") + tail
+                else:
+                    parent.text = (parent.text or "") + tail
+            parent.remove(el)
+
+
+def parse_html(text: str) -> etree._Element | None:
+    """Parse HTML text into an lxml root element (uncleaned), or None when there is nothing to parse."""
+    if not text or text.isspace():
+        return None
+    # libxml2 turns NUL and other control bytes into U+FFFD when it parses bytes, so no pre-scan is needed;
+    # "replace" only matters for lone surrogates, which UTF-8 cannot encode.
+    data = text.encode("utf-8", errors="replace")
+    try:
+        root = etree.fromstring(data, _thread_parser())
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return None
+    if root is None or not isinstance(root.tag, str):
+        return None
+    # Not cleaned yet: the title and language live in <head>, which clean_tree drops; callers read them first.
+    return root
+
+
+_OG_TITLE_PATHS = ("head/meta[@property='og:title']", "head/meta[@name='og:title']", "head/meta[@name='twitter:title']")
+
+
+def _clean_text(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = " ".join(value.split())
+    return value or None
+
+
+def page_title(root: etree._Element) -> str | None:
+    """The page title: og:title/twitter:title, else <title>, else the first <h1>; read before clean_tree()."""
+    # ElementPath on <head>'s children is far cheaper than a //-XPath over the whole tree.
+    for path in _OG_TITLE_PATHS:
+        el = root.find(path)
+        if el is not None:
+            title = _clean_text(el.get("content"))
+            if title:
+                return title
+    el = root.find("head/title")
+    if el is not None:
+        title = _clean_text("".join(el.itertext()))
+        if title:
+            return title
+    for el in root.iter("title", "h1"):
+        title = _clean_text("".join(el.itertext()))
+        if title:
+            return title
+    return None
+
+
+def page_lang(root: etree._Element) -> str | None:
+    """The primary language subtag of <html lang>, lowercased, if given."""
+    lang = root.get("lang") or root.get("xml:lang")
+    if not lang:
+        return None
+    primary = lang.strip().split("-")[0].split("_")[0].lower()
+    return primary if primary.isalpha() and len(primary) <= 8 else None
