@@ -7,7 +7,8 @@ import threading
 
 from lxml import etree
 
-__all__ = ["DROP_TAGS", "clean_tree", "is_hidden", "page_lang", "page_title", "parse_html", "strip_control_chars"]
+__all__ = ["DROP_TAGS", "clean_tree", "is_hidden", "page_lang", "page_title", "parse_html",
+           "parse_html_bytes", "strip_control_chars"]
 
 # Elements whose content is never visible page text.
 DROP_TAGS: tuple[str, ...] = (
@@ -34,9 +35,10 @@ _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
-def _parser() -> etree.HTMLParser:
-    # no_network and no DTD/entity loading: the HTML parser never fetches anything; huge_tree stays off so libxml2's
-    # own limits on depth and text-node size apply instead of unbounded work.
+def _parser(huge: bool = False) -> etree.HTMLParser:
+    # no_network and no DTD/entity loading: the HTML parser never fetches anything. huge_tree stays off for the
+    # first parse so libxml2's own limits (depth 256, text nodes and attribute values of 10 MB) bound the work;
+    # parse_html_bytes retries with huge_tree=True only when a size limit (not the depth limit) stopped the parse.
     return etree.HTMLParser(
         encoding="utf-8",
         remove_comments=True,
@@ -45,18 +47,20 @@ def _parser() -> etree.HTMLParser:
         recover=True,
         compact=True,
         default_doctype=False,
-        huge_tree=False,
+        huge_tree=huge,
     )
 
 
 _LOCAL = threading.local()
 
 
-def _thread_parser() -> etree.HTMLParser:
+def _thread_parser(huge: bool = False) -> etree.HTMLParser:
     # lxml parsers keep per-parse state and must not be shared between threads; one per thread, built once.
-    parser = getattr(_LOCAL, "parser", None)
+    name = "huge_parser" if huge else "parser"
+    parser = getattr(_LOCAL, name, None)
     if parser is None:
-        parser = _LOCAL.parser = _parser()
+        parser = _parser(huge)
+        setattr(_LOCAL, name, parser)
     return parser
 
 
@@ -110,21 +114,47 @@ def _drop_hidden(root: etree._Element) -> None:
             parent.remove(el)
 
 
+def _fatal_errors(parser: etree.HTMLParser) -> list[str]:
+    """Messages of the fatal errors of the parser's last run: libxml2 stopped there and dropped the rest."""
+    return [e.message for e in parser.error_log.filter_from_fatals()]
+
+
+def _parse_once(data: bytes, huge: bool) -> tuple[etree._Element | None, list[str]]:
+    parser = _thread_parser(huge)
+    try:
+        root = etree.fromstring(data, parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return None, []
+    fatal = _fatal_errors(parser)
+    if root is None or not isinstance(root.tag, str):
+        return None, fatal
+    return root, fatal
+
+
+def parse_html_bytes(data: bytes) -> tuple[etree._Element | None, bool]:
+    """Parse UTF-8 HTML bytes into an (uncleaned) root element and whether libxml2 dropped part of the input.
+
+    libxml2 stops at its resource limits and keeps only what it had parsed: nesting deeper than 256 elements, or a
+    single text node, comment or attribute value over 10 MB. A size limit is retried once with ``huge_tree`` (text
+    nodes up to 1 GB; the HTML parser never expands entities, so this cannot blow up); the depth limit is not, since
+    deeper trees are of no use to the segmenter. ``truncated`` is True when the returned tree misses input.
+    """
+    if not data or data.isspace():
+        return None, False
+    root, fatal = _parse_once(data, huge=False)
+    if fatal and not any("depth" in msg.lower() for msg in fatal):
+        root, fatal = _parse_once(data, huge=True)
+    return root, bool(fatal)
+
+
 def parse_html(text: str) -> etree._Element | None:
     """Parse HTML text into an lxml root element (uncleaned), or None when there is nothing to parse."""
     if not text or text.isspace():
         return None
     # libxml2 turns NUL and other control bytes into U+FFFD when it parses bytes, so no pre-scan is needed;
     # "replace" only matters for lone surrogates, which UTF-8 cannot encode.
-    data = text.encode("utf-8", errors="replace")
-    try:
-        root = etree.fromstring(data, _thread_parser())
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
-        return None
-    if root is None or not isinstance(root.tag, str):
-        return None
     # Not cleaned yet: the title and language live in <head>, which clean_tree drops; callers read them first.
-    return root
+    return parse_html_bytes(text.encode("utf-8", errors="replace"))[0]
 
 
 _OG_TITLE_PATHS = ("head/meta[@property='og:title']", "head/meta[@name='og:title']", "head/meta[@name='twitter:title']")

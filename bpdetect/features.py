@@ -3,20 +3,27 @@
 One schema serves both sources: DOM features are 0 for plain-text input (``Block.source == "text"``) and the
 ``is_text_input`` column tells the two apart; the plain-text columns are 0 for HTML input.
 
-How it stays fast: a single pass over the blocks reads attributes and does a few C-level string calls per block;
-regex text patterns run once over the whole document (blocks joined by NUL) and their match offsets are mapped back
-to blocks with ``np.searchsorted``; token statistics are computed once per distinct token and gathered with numpy;
-everything else is whole-column numpy.
+How it stays fast (budget: well under lxml's parse time for the same page):
+- base columns come from C-level ``map`` calls over the blocks (attribute getters, ``str`` methods, ``str.split``), so
+  no Python code runs per block;
+- character classes (commas, sentence punctuation, separators) are counted with one lookup table over the page's code
+  points;
+- token facts (alphabetic, capitalized, stopword, month, trigger word...) are computed once per distinct token, kept
+  in a bounded memo, and summed per block with one ``np.add.reduceat``;
+- text patterns are found in two stages, trigger tokens pick candidate blocks and a small regex confirms each, plus a
+  few literal-led regex scans of the whole page;
+- everything else is whole-column numpy.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import attrgetter
+from itertools import chain, repeat
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
@@ -43,18 +50,21 @@ CONTENTISH_MAX_LINK_DENSITY = 0.33
 # The block's own class/id tokens plus those of its nearest ancestors: Block.class_tokens is flat, so "nearest"
 # means the first few tokens (an owner with 1–2 classes plus its parent's, typically).
 NEAR_CLASS_TOKENS = 4
-# Tokens of at most this many characters count as "short" (function-word proxy: the, de, und, la, het, …).
+# Words of at most this many letters count as "short" (function-word proxy: the, de, und, la, het, …).
 SHORT_TOKEN_MAX_LEN = 3
-# A token seen at least this many times on the page counts as frequent there.
+# A word seen at least this many times on the page counts as frequent there.
 DOC_FREQUENT_MIN_COUNT = 3
-# Size of the page's "most frequent tokens" list (tokens must occur at least twice to be in it).
+# Size of the page's "most frequent words" list (words must occur at least twice to be in it).
 DOC_TOP_TOKENS = 20
 # Plain-text lines of at most this many words, without sentence punctuation at the end, may be titles.
 TITLE_LINE_MAX_WORDS = 12
 # Indentation is capped: deeper indents carry no more information and would only stretch the column.
 MAX_INDENT = 40
+# Whole block is link text when at least this share of its characters sits inside links (spaces between links fall
+# outside them).
+LINK_ONLY_MIN_DENSITY = 0.95
 
-_SEP = "\x00"  # joins block texts; no text pattern below can match it (no '.', '\W' or negated classes)
+_SEP = "\x00"  # joins block texts for whole-page scans; the page scans below cannot match it
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Feature names, by group (the order here is the column order)
@@ -241,8 +251,7 @@ FEATURE_NAMES: tuple[str, ...] = (
 # Built-in word lists and text patterns
 # ---------------------------------------------------------------------------------------------------------------------
 
-# About fifty of the most frequent function words per language (en, de, fr, es, it, pt, nl), lowercased; elided
-# French/Italian articles appear as the single letters the tokenizer leaves (l', d', qu').
+# About fifty of the most frequent function words per language (en, de, fr, es, it, pt, nl), lowercased.
 _STOPWORDS: frozenset[str] = frozenset(
     """
     the of and to a in is it that for on was with as at by be this are from or an not but have has had he she they
@@ -252,12 +261,12 @@ _STOPWORDS: frozenset[str] = frozenset(
     dass sie nach wird bei einer um am sind noch wie einem über einen so zum war haben nur oder aber vor zur bis
     mehr durch man sein wurde ich wir
     de la le et les des en un du une que est pour qui dans par plus pas au sur ne se ce il sont son aux avec ou mais
-    comme on ses elle nous vous leur été cette l d qu n s c j y très sans être fait même aussi tout
+    comme on ses elle nous vous leur été cette y très sans être fait même aussi tout c'est qu'il l'on
     el y los del las por para con no una su al lo como más pero sus le ya o este sí porque esta entre cuando muy sin
     sobre también me hasta hay donde quien desde todo nos durante todos uno les ni ese eso ante ellos e esto es son
     fue ha
     di e il che per è non si da sono dei alla gli della ma anche più nel delle questo se ci io mi sua suo loro nella
-    cui sul tra molto essere stato dal all dell nell
+    cui sul tra molto essere stato dal
     do da em um é não os no na mais as dos foi ao ele das tem à seu sua ser muito há já está eu só pelo pela até
     isso ela era depois mesmo aos ter seus quem nas esse eles você
     van ik te dat die een hij het niet zijn was op aan met voor had er maar om hem dan zou wat mijn men dit zo door
@@ -265,132 +274,258 @@ _STOPWORDS: frozenset[str] = frozenset(
     """.split()
 )
 
-_MONTHS = sorted(
-    set(
-        """
-        january february march april may june july august september october november december
-        jan feb mar apr jun jul aug sep sept oct nov dec
-        januar februar märz mai juni juli oktober dezember jän
-        janvier février mars avril juin juillet août septembre octobre novembre décembre janv févr avr juil déc
-        enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre
-        ene abr ago dic
-        gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre gen mag giu lug ott
-        janeiro fevereiro março maio junho julho setembro outubro novembro dezembro fev set out dez
-        januari februari maart mei augustus mrt okt
-        """.split()
-    ),
-    key=len,
-    reverse=True,
+# Month names and abbreviations (en, de, fr, es, it, pt, nl), lowercased; a date is a month next to a number.
+_MONTHS: frozenset[str] = frozenset(
+    """
+    january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec
+    januar februar märz mai juni juli oktober dezember jän
+    janvier février mars avril juin juillet août septembre octobre novembre décembre janv févr avr juil déc
+    enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre
+    ene abr ago dic
+    gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre gen mag giu lug ott
+    janeiro fevereiro março maio junho julho setembro outubro novembro dezembro fev set out dez
+    januari februari maart mei augustus mrt okt
+    """.split()
 )
-_MONTH_RE = "(?:" + "|".join(_MONTHS) + ")"
+# A day or year token: 1–4 digits, optionally with an ordinal suffix (1st, 2nd, 3rd, 4th, 1er, 1º).
+_DAY_OR_YEAR_RE = re.compile(r"\d{1,4}(?:st|nd|rd|th|er|e|º)?")
+# Words allowed between a number and a month: "12 de marzo", "5 of May".
+_DATE_JOINERS: frozenset[str] = frozenset({"de", "of", "del"})
 
-# All lowercase patterns run over the lowercased document; multilingual where the phrase is common and cheap.
-_LOWER_PATTERNS: dict[str, str] = {
-    "pat_date": (
-        r"\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b|"
-        rf"\b\d{{1,2}}(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?{_MONTH_RE}\b|\b{_MONTH_RE}\.?\s+\d{{1,4}}\b"
-    ),
-    "pat_relative_time": (
-        r"\b\d+\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago\b|"
-        r"\bvor\s+\d+\s+(?:sekunden|minuten|stunden|tagen|wochen|monaten|jahren)\b|\bil y a\s+\d+|\bhace\s+\d+|"
-        r"\b\d+\s+(?:secondi|minuti|ore|giorni|settimane|mesi|anni)\s+fa\b|\bhá\s+\d+|\b\d+\s+\w+\s+geleden\b|"
-        r"\b(?:yesterday|today|gestern|heute|hier|aujourd'hui|ayer|hoy|ieri|oggi|ontem|hoje|gisteren|vandaag)\b"
-    ),
-    "pat_time": r"\b\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:am|pm|a\.m\.|p\.m\.|uhr|h)\b)?",
-    "pat_counts": (
-        r"\b\d[\d.,]*\s*[km]?\s*(?:views?|comments?|shares?|likes?|repl(?:y|ies)|responses?|reads?|votes?|"
-        r"points?|followers?|retweets?|kommentare?|aufrufe|vues|commentaires?|partages|comentarios?|visitas|"
-        r"vistas|commenti|visualizzazioni|comentários|visualizações|reacties|weergaven)\b"
-    ),
-    "pat_read_more": (
-        r"\b(?:read|view|see|learn|show|load)\s+(?:more|full|the full|all)\b|\bcontinue\s+reading\b|"
-        r"\bmore\s*(?:»|›|→|>)|\bweiterlesen\b|\bmehr\s+(?:lesen|erfahren|anzeigen)\b|\blire la suite\b|"
-        r"\ben savoir plus\b|\bleer\s+m[aá]s\b|\bseguir\s+leyendo\b|\bleggi\s+(?:di\s+pi[uù]|tutto)\b|"
-        r"\bcontinua\s+a\s+leggere\b|\bleia\s+mais\b|\bsaiba\s+mais\b|\blees\s+(?:meer|verder)\b|\bverder\s+lezen\b|"
-        r"\[(?:…|\.\.\.)\]"
-    ),
-    "pat_copyright": (
-        r"©|\(c\)\s*\d{4}|\bcopyright\b|\ball rights reserved\b|\balle rechte vorbehalten\b|"
-        r"\btous droits réservés\b|\btodos los derechos reservados\b|\btutti i diritti riservati\b|"
-        r"\btodos os direitos reservados\b|\balle rechten voorbehouden\b|\bimpressum\b|"
-        r"\bterms (?:of|and) (?:use|service|conditions)\b"
-    ),
-    "pat_reply": (
-        r"\bleave a (?:reply|comment)\b|\bpost a comment\b|\badd (?:a|your) comment\b|\bwrite a comment\b|"
-        r"\byour email address will not be published\b|\brequired fields are marked\b|\bnotify me of\b|"
-        r"\blog ?in to (?:reply|comment)\b|\bkommentar (?:schreiben|verfassen|hinterlassen)\b|"
-        r"\blaiss(?:er|ez) un commentaire\b|\bdeja (?:un|tu) comentario\b|\blascia un commento\b|"
-        r"\bdeixe (?:um|seu) comentário\b|\blaat een reactie achter\b"
-    ),
-    "pat_related": (
-        r"\brelated (?:posts?|articles?|stories|content|news|links|reading|videos?|topics)\b|\bsee also\b|"
-        r"\bähnliche (?:beiträge|artikel)\b|\bweitere artikel\b|\barticles? (?:similaires|connexes|liés)\b|"
-        r"\b(?:artículos|noticias|posts|artigos|notícias) relacionad[oa]s\b|\barticoli correlati\b|"
-        r"\bgerelateerde artikel"
-    ),
-    "pat_you_missed": (
-        r"\byou (?:missed|may also like|might also like|may like|might like)\b|"
-        r"\bmore (?:stories|news|articles|from)\b|\brecommended (?:for you|stories|articles|reading)\b|\btrending\b|"
-        r"\bmost (?:popular|read|viewed|shared|commented)\b|\bpopular (?:posts|stories|articles)\b|"
-        r"\bdon'?t miss\b|\bread next\b|\bup next\b|\bdas könnte sie auch interessieren\b|\bmeistgelesen|"
-        r"\bvous aimerez (?:aussi|également)\b|\bà lire aussi\b|\bte puede interesar\b|\blo más leído\b|"
-        r"\bpotrebbe interessarti\b|\bpiù letti\b|\bvocê (?:pode|também) gostar\b|\bmais lidas\b|\bmeest gelezen\b"
-    ),
-    "pat_source": (
-        r"\bsource(?:\s+link)?\s*:|\bsource link\b|\bquelle\s*:|\bfuente\s*:|\bfonte\s*:|\bbron\s*:|\bvia\s*:|"
-        r"\boriginally (?:published|appeared)\b"
-    ),
-    "pat_share": (
-        r"\bshare\b|\btweet\b|\bfacebook\b|\btwitter\b|\blinkedin\b|\bpinterest\b|\bwhatsapp\b|\breddit\b|"
-        r"\btelegram\b|\bemail this\b|\bteilen\b|\bpartager\b|\bcompartir\b|\bcondividi\b|\bcompartilh|\bdelen\b"
-    ),
-    "pat_cookie": (
-        r"cookie|\bconsent\b|\bgdpr\b|\bdsgvo\b|\bprivacy\b|\bdatenschutz|\bconfidentialité\b|\bprivacidad\b|"
-        r"\baccept (?:all|cookies)\b"
-    ),
-    "pat_subscribe_login": (
-        r"\b(?:sign|log)\s?(?:in|up|out)\b|\bsubscribe\b|\bnewsletter\b|\bregister\b|\bcreate an account\b|"
-        r"\bmy account\b|\banmelden\b|\babonnieren\b|\bregistrieren\b|\bs'abonner\b|\bs'inscrire\b|\bconnexion\b|"
-        r"\bsuscrib|\biniciar sesión\b|\bregistrarse\b|\biscriviti\b|\baccedi\b|\binscreva|\binloggen\b|"
-        r"\babonneren\b"
-    ),
-    "pat_pagination": (
-        r"\bpage\s+\d+\s+(?:of|/)\s+\d+\b|\b(?:next|previous|prev) (?:page|post|article)\b|"
-        r"\b(?:older|newer) (?:posts|entries|articles)\b|«\s*(?:previous|prev|older)\b|\bnext\s*»|"
-        r"\bnächste seite\b|\bpage suivante\b|\bpágina siguiente\b|\bpagina successiva\b|\bpróxima página\b|"
-        r"\bvolgende pagina\b"
-    ),
-    "pat_url": r"https?://|\bwww\.\w",
-    # Anchored at '@' so the scan stays linear even over very long word runs.
-    "pat_email": r"(?<=\w)@[\w-]+\.\w{2,}",
-}
-# Case-sensitive patterns run over the original text. A byline: at the very start of a block, "By"/"Von"/"Par"/
-# "Por"/"Door" (optionally after "Written"/"Posted"/"Story"), then a capitalized word. (?<![^\x00]) = block start.
-_CASED_PATTERNS: dict[str, str] = {
-    "pat_byline": (
-        r"(?<![^\x00])\s*(?:(?:[Ww]ritten|[Pp]osted|[Ss]tory|[Ww]ords|[Tt]ext|[Pp]hotos?)\s+)?"
-        r"(?:[Bb]y|BY|[Vv]on|[Pp]ar|[Pp]or|[Dd]oor)\s*:?\s+[A-ZÀ-Þ]|\b(?:[Aa]uthor|AUTHOR|[Aa]utor|[Aa]uteur)\s*:"
-    ),
-}
-_LOWER_RES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((k, re.compile(v)) for k, v in _LOWER_PATTERNS.items())
-_CASED_RES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((k, re.compile(v)) for k, v in _CASED_PATTERNS.items())
-assert {k for k, _ in _LOWER_RES + _CASED_RES} == set(_PATTERN_FEATURES)
 
-_WORD_RE = re.compile(r"\w+")
-# Separator characters typical of menus, breadcrumbs and footers.
-_SEP_CHARS_RE = re.compile(r"[|•·»›«‹→/]")
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """One way to find a text pattern: any trigger token makes a block a candidate, the regex confirms it."""
+
+    name: str  # the pattern column it sets
+    triggers: str  # space-separated lowercase tokens (whitespace tokens, surrounding punctuation stripped)
+    regex: str | None  # searched in the candidate's lowercased text; None: the trigger token alone suffices
+    cased: bool = False  # match the original text instead of the lowercased one
+    anchored: bool = False  # match at the start of the block only
+
+
+# Two stages keep the cost proportional to the few candidate blocks: a many-branch regex scanned over a whole page
+# costs ~0.5 us per character in Python's re, a trigger lookup is one bit of the memoized per-token facts. Regexes
+# start with a literal where they can (re then jumps between occurrences of it); a leading \b would disable that.
+_RULES: tuple[_Rule, ...] = (
+    _Rule(
+        "pat_relative_time",
+        "ago",
+        r"\d\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago\b",
+    ),
+    _Rule("pat_relative_time", "vor", r"vor\s+\d"),
+    _Rule("pat_relative_time", "hace", r"hace\s+\d"),
+    _Rule("pat_relative_time", "há", r"há\s+\d"),
+    _Rule("pat_relative_time", "il", r"il y a\s+\d"),
+    _Rule("pat_relative_time", "fa geleden", r"\d\s+\w+\s+(?:fa|geleden)\b"),
+    _Rule(
+        "pat_relative_time",
+        "yesterday today gestern heute aujourd'hui aujourd’hui ayer hoy ieri oggi ontem hoje gisteren vandaag",
+        None,
+    ),
+    _Rule("pat_time", "am", r"am\b(?:(?<=\dam)|(?<=\d am))"),
+    _Rule("pat_time", "pm", r"pm\b(?:(?<=\dpm)|(?<=\d pm))"),
+    _Rule("pat_time", "uhr", r"uhr\b(?:(?<=\duhr)|(?<=\d uhr))"),
+    _Rule(
+        "pat_counts",
+        "views comment comments likes shares replies responses reads votes points followers retweets kommentar "
+        "kommentare aufrufe vues commentaire commentaires partages comentario comentarios visitas vistas commenti "
+        "visualizzazioni comentário comentários visualizações reacties weergaven",
+        r"\d\s*[km]?\s*(?:views|comments?|likes|shares|replies|responses|reads|votes|points|followers|retweets|"
+        r"kommentare?|aufrufe|vues|commentaires?|partages|comentarios?|visitas|vistas|commenti|visualizzazioni|"
+        r"comentários?|visualizações|reacties|weergaven)\b",
+    ),
+    _Rule(
+        "pat_read_more",
+        "more",
+        r"more(?:(?<=read more)|(?<=view more)|(?<=see more)|(?<=learn more)|(?<=show more)|(?<=load more)|"
+        r"\s*(?:»|›|→|>|\.\.\.|…))",
+    ),
+    _Rule(
+        "pat_read_more",
+        "full",
+        r"full\b(?:(?<=read full)|(?<=view full)|(?<=see full)|(?<=read the full)|(?<=view the full)|"
+        r"(?<=see the full))",
+    ),
+    _Rule("pat_read_more", "reading", r"continue\s+reading"),
+    _Rule("pat_read_more", "weiterlesen", None),
+    _Rule("pat_read_more", "mehr", r"mehr\s+(?:lesen|erfahren|anzeigen)"),
+    _Rule("pat_read_more", "suite", r"lire la suite"),
+    _Rule("pat_read_more", "plus", r"en savoir plus"),
+    _Rule("pat_read_more", "más mas", r"leer\s+m[aá]s"),
+    _Rule("pat_read_more", "leyendo", r"seguir\s+leyendo"),
+    _Rule("pat_read_more", "leggi leggere", r"leggi\s+(?:di\s+pi[uù]|tutto)|continua\s+a\s+leggere"),
+    _Rule("pat_read_more", "mais", r"\b(?:leia|saiba)\s+mais"),
+    _Rule("pat_read_more", "meer verder lezen", r"lees\s+(?:meer|verder)|verder\s+lezen"),
+    _Rule("pat_copyright", "copyright impressum", None),
+    _Rule(
+        "pat_copyright",
+        "reserved vorbehalten réservés reservados riservati voorbehouden",
+        r"rights reserved|rechte vorbehalten|droits réservés|derechos reservados|diritti riservati|"
+        r"direitos reservados|rechten voorbehouden",
+    ),
+    _Rule("pat_copyright", "terms", r"terms (?:of|and) (?:use|service|conditions)"),
+    _Rule("pat_copyright", "c", r"\(c\)\s*\d{4}"),
+    _Rule("pat_reply", "reply", r"reply(?:(?<=leave a reply)|(?<=login to reply)|(?<=log in to reply))"),
+    _Rule(
+        "pat_reply",
+        "comment",
+        r"comment(?:(?<=leave a comment)|(?<=post a comment)|(?<=add a comment)|(?<=add your comment)|"
+        r"(?<=write a comment)|(?<=login to comment)|(?<=log in to comment))",
+    ),
+    _Rule("pat_reply", "published", r"email address will not be published"),
+    _Rule("pat_reply", "required", r"required fields are marked"),
+    _Rule("pat_reply", "notify", r"notify me of"),
+    _Rule("pat_reply", "kommentar", r"kommentar (?:schreiben|verfassen|hinterlassen)"),
+    _Rule("pat_reply", "commentaire", r"laiss(?:er|ez) un commentaire"),
+    _Rule("pat_reply", "comentario", r"deja (?:un|tu) comentario"),
+    _Rule("pat_reply", "commento", r"lascia un commento"),
+    _Rule("pat_reply", "comentário", r"deixe (?:um|seu) comentário"),
+    _Rule("pat_reply", "reactie", r"laat een reactie achter"),
+    _Rule("pat_related", "related", r"related (?:posts?|articles?|stories|content|news|links|reading|videos?|topics)"),
+    _Rule("pat_related", "also", r"see also"),
+    _Rule("pat_related", "ähnliche weitere", r"ähnliche (?:beiträge|artikel)|weitere artikel"),
+    _Rule("pat_related", "similaires connexes liés", r"articles? (?:similaires|connexes|liés)"),
+    _Rule("pat_related", "relacionados relacionadas", r"(?:artículos|noticias|posts|artigos|notícias) relacionad[oa]s"),
+    _Rule("pat_related", "correlati", r"articoli correlati"),
+    _Rule("pat_related", "gerelateerde", None),
+    _Rule("pat_you_missed", "missed like", r"you (?:missed|may also like|might also like|may like|might like)"),
+    _Rule("pat_you_missed", "more", r"more (?:stories|news|articles|from)"),
+    _Rule("pat_you_missed", "recommended", r"recommended (?:for you|stories|articles|reading)"),
+    _Rule("pat_you_missed", "trending meistgelesen aimerez interessarti", None),
+    _Rule("pat_you_missed", "popular", r"popular(?:(?<=most popular)| (?:posts|stories|articles))"),
+    _Rule("pat_you_missed", "most", r"most (?:read|viewed|shared|commented)\b"),
+    _Rule("pat_you_missed", "miss", r"don'?t miss"),
+    _Rule("pat_you_missed", "next", r"next\b(?:(?<=read next)|(?<=up next))"),
+    _Rule("pat_you_missed", "interessieren", r"könnte sie auch interessieren"),
+    _Rule("pat_you_missed", "lire", r"à lire aussi"),
+    _Rule("pat_you_missed", "interesar", r"te puede interesar"),
+    _Rule("pat_you_missed", "leído letti lidas gelezen", r"más leído|più letti|mais lidas|meest gelezen"),
+    _Rule("pat_you_missed", "gostar", r"você (?:pode|também) gostar"),
+    _Rule("pat_source", "source", r"source\s*:|source link"),
+    _Rule("pat_source", "quelle", r"quelle\s*:"),
+    _Rule("pat_source", "fuente", r"fuente\s*:"),
+    _Rule("pat_source", "fonte", r"fonte\s*:"),
+    _Rule("pat_source", "bron", r"bron\s*:"),
+    _Rule("pat_source", "via", r"via\s*:"),
+    _Rule("pat_source", "originally", r"originally (?:published|appeared)"),
+    # A byline opens its block: "By"/"Von"/"Par"/"Por"/"Door" (optionally after "Written", "Posted", "Story"...) and
+    # then a capitalized word; or an "Author:" label anywhere.
+    _Rule(
+        "pat_byline",
+        "by von par por door",
+        r"\s*(?:(?:[Ww]ritten|[Pp]osted|[Ss]tory|[Ww]ords|[Tt]ext|[Pp]hotos?)\s+)?(?:[Bb]y|BY|[Vv]on|[Pp]ar|[Pp]or|"
+        r"[Dd]oor)\s*:?\s+[A-ZÀ-Þ]",
+        cased=True,
+        anchored=True,
+    ),
+    _Rule("pat_byline", "author autor auteur", r"\b(?:author|autor|auteur)\s*:"),
+    _Rule(
+        "pat_share",
+        "share tweet facebook twitter linkedin pinterest whatsapp reddit telegram teilen partager compartir "
+        "condividi compartilhar compartilhe delen",
+        None,
+    ),
+    _Rule("pat_share", "email", r"email this"),
+    _Rule(
+        "pat_cookie",
+        "cookie cookies consent gdpr dsgvo privacy datenschutz datenschutzerklärung datenschutzhinweise "
+        "confidentialité privacidad",
+        None,
+    ),
+    _Rule("pat_cookie", "accept", r"accept (?:all|cookies)"),
+    _Rule("pat_subscribe_login", "sign", r"sign\s?(?:in|up|out)\b"),
+    _Rule("pat_subscribe_login", "log", r"log\s?(?:in|out)\b"),
+    _Rule(
+        "pat_subscribe_login",
+        "signin signup login logout sign-in sign-up log-in sign-out log-out subscribe newsletter register anmelden "
+        "abonnieren registrieren s'abonner s’abonner s'inscrire s’inscrire connexion suscribirse suscríbete "
+        "registrarse iscriviti accedi assine inscreva inloggen abonneren",
+        None,
+    ),
+    _Rule("pat_subscribe_login", "account", r"account(?:(?<=create an account)|(?<=my account))"),
+    _Rule("pat_subscribe_login", "sesión", r"iniciar sesión"),
+    _Rule("pat_pagination", "page", r"page\s+\d+\s+(?:of|/)\s+\d+"),
+    _Rule("pat_pagination", "next", r"next (?:page|post|article)\b|next\s*»"),
+    _Rule("pat_pagination", "previous prev", r"prev(?:ious)? (?:page|post|article)\b|«\s*prev"),
+    _Rule("pat_pagination", "older newer", r"(?:older|newer) (?:posts|entries|articles)\b|«\s*older"),
+    _Rule(
+        "pat_pagination",
+        "nächste suivante siguiente successiva próxima volgende",
+        r"nächste seite|page suivante|página siguiente|pagina successiva|próxima página|volgende pagina",
+    ),
+)
+
+
+def _rule_matcher(rule: _Rule) -> Callable[[str], object] | None:
+    """The bound match/search method that confirms a rule, or None when its trigger alone suffices."""
+    if rule.regex is None:
+        return None
+    rx = re.compile(rule.regex)
+    return rx.match if rule.anchored else rx.search
+
+
+_Matcher = tuple[str, bool, "Callable[[str], object] | None"]  # (column, cased, matcher)
+
+
+def _rules_by_trigger() -> dict[str, tuple[_Matcher, ...]]:
+    """Map each trigger token to the (column, cased, matcher) of the rules it triggers."""
+    table: dict[str, list[_Matcher]] = {}
+    for rule in _RULES:
+        entry = (rule.name, rule.cased, _rule_matcher(rule))
+        for word in rule.triggers.split():
+            table.setdefault(word, []).append(entry)
+    return {word: tuple(entries) for word, entries in table.items()}
+
+
+_RULES_BY_TRIGGER = _rules_by_trigger()
+
+# Whole-page scans over the block texts joined by NUL, each starting with a literal so that re jumps straight between
+# occurrences of that character (lookbehinds come after the literal on purpose); none can match across a NUL.
+_PAGE_SCANS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("pat_date", re.compile(r"-(?<=\d-)\d{1,2}-\d{2,4}(?!\d)")),  # 2024-05-06, 06-05-2024
+    ("pat_date", re.compile(r"/(?<=\d/)\d{1,2}/\d{2,4}(?!\d)")),  # 5/6/2024
+    ("pat_date", re.compile(r"\.(?<=\d\.)\d{1,2}\.\d{2,4}(?!\d)")),  # 06.05.2024
+    ("pat_time", re.compile(r":(?<=\d:)\d\d(?!\d)")),  # 10:30, 10:30:15
+    ("pat_read_more", re.compile(r"\[(?:…|\.\.\.)\]")),  # "[…]" where an excerpt was cut
+    ("pat_copyright", re.compile(r"©")),
+    ("pat_url", re.compile(r"://(?<=\w://)\w")),
+    ("pat_url", re.compile(r"www\.\w")),  # lowercase only: IGNORECASE would lose the literal-prefix speed-up
+    ("pat_email", re.compile(r"@(?<=\w@)[\w-]+\.\w{2,}")),
+)
+
+# Punctuation stripped from both ends of a whitespace token before it is looked up ("(c)" -> "c", "2024," -> "2024").
+_TOKEN_STRIP = "\"'“”‘’„«»‹›()[]{}<>.,;:!?¡¿…*#|/\\-–—_~•·"
 # Characters that open a list-like line ("• item", "- item", "» link").
 _BULLET_CHARS = frozenset("•·-–—*»›>▪■□◦●○►▶✓✔+")
 _SENT_END_CHARS = frozenset(".!?…。！？")
 # Closing quotes/brackets stripped before looking at a block's last character.
 _TRAILING_CLOSERS = " \t\n\"'”’»)]}"
 
+# Character classes counted per block with one lookup table over the page's code points (BMP only; the rest are
+# class 0): commas, sentence-ending punctuation, separators typical of menus, breadcrumbs and footers.
+_CHAR_CLASSES: tuple[str, ...] = (",", ".!?。！？", "|•·»›«‹→/")
+
+
+def _char_class_table() -> np.ndarray:
+    """Lookup table from a BMP code point to its 1-based class in _CHAR_CLASSES (0: none)."""
+    table = np.zeros(0x10000, dtype=np.uint8)
+    for k, chars in enumerate(_CHAR_CLASSES, start=1):
+        for ch in chars:
+            table[ord(ch)] = k
+    return table
+
+
+_CHAR_CLASS_TABLE = _char_class_table()
+
 _CLASS_FAMILY_RES: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for _, p in _CLASS_FAMILY_PATTERNS)
-_FAMILY_BIT: dict[str, int] = {name: 1 << k for k, name in enumerate(_CLASS_FAMILIES)}
+_FAMILY_BITS = np.array([1 << k for k in range(len(_CLASS_FAMILIES))], dtype=np.int64)
+_SEM_BITS = np.array(list(SEMANTIC_FLAGS.values()), dtype=np.int64)
 
 _TAG_CODE: dict[str, int] = {tag: k for k, (_, tags) in enumerate(_TAG_GROUPS) for tag in tags}
 _TAG_CODE_OTHER = len(_TAG_GROUPS)
-_TAG_CODE_LINE = _TAG_CODE_OTHER + 1  # plain-text lines (and blocks from text input): no tag column set
+_TAG_CODE_LINE = _TAG_CODE_OTHER + 1  # blocks from plain-text input: no tag column set
 
 # Numeric Block fields read in one attrgetter call per block; _F maps a field to its column.
 _NUM_FIELDS: tuple[str, ...] = (
@@ -414,16 +549,75 @@ _NUM_FIELDS: tuple[str, ...] = (
 )
 _F: dict[str, int] = {name: k for k, name in enumerate(_NUM_FIELDS)}
 _get_nums = attrgetter(*_NUM_FIELDS)
-
+_get_strs = attrgetter("text", "tag", "path", "class_tokens", "source", "bullet")
+_first_char = itemgetter(slice(0, 1))
+_last_char = itemgetter(slice(-1, None))
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Per-block pass
+# Per-token facts, memoized (a pure function of the token: the memo never changes any result)
 # ---------------------------------------------------------------------------------------------------------------------
+
+_TF_ALPHA = 1 << 0  # letters only (after stripping punctuation)
+_TF_DIGIT = 1 << 1  # digits only
+_TF_CAP = 1 << 2  # starts with an upper-case letter
+_TF_STOP = 1 << 3  # in the built-in stopword lists
+_TF_SHORT = 1 << 4  # letters only, at most SHORT_TOKEN_MAX_LEN of them
+_TF_TRIGGER = 1 << 5  # triggers a text-pattern rule
+_TF_MONTH = 1 << 6
+_TF_NUMBER = 1 << 7  # day or year number
+_TF_JOINER = 1 << 8  # "de", "of" between a day and a month
+_TF_WORD = 1 << 9  # has a letter or digit (counts for page frequencies)
+_TF_LEN_SHIFT = 16  # the stripped length sits above the flag bits
+_TF_FLAGS: tuple[int, ...] = (_TF_ALPHA, _TF_DIGIT, _TF_CAP, _TF_STOP, _TF_SHORT)
+
+_TOKEN_FACTS: dict[str, int] = {}
+# The memo is cleared when it grows past this many tokens (a few tens of MB at most).
+_TOKEN_FACTS_MAX = 1 << 18
+
+
+def _compute_token_facts(token: str) -> int:
+    """Packed facts of one whitespace token (see the _TF_* bits)."""
+    core = token.strip(_TOKEN_STRIP)
+    word = core.lower()
+    facts = min(len(core), 0xFFFF) << _TF_LEN_SHIFT
+    if core.isalpha():
+        facts |= _TF_ALPHA
+        if len(core) <= SHORT_TOKEN_MAX_LEN:
+            facts |= _TF_SHORT
+    if core.isdigit():
+        facts |= _TF_DIGIT
+    if core[:1].isupper():
+        facts |= _TF_CAP
+    if word in _STOPWORDS:
+        facts |= _TF_STOP
+    if word in _RULES_BY_TRIGGER:
+        facts |= _TF_TRIGGER
+    if word in _MONTHS:
+        facts |= _TF_MONTH
+    if _DAY_OR_YEAR_RE.fullmatch(word):
+        facts |= _TF_NUMBER
+    if word in _DATE_JOINERS:
+        facts |= _TF_JOINER
+    if any(ch.isalnum() for ch in word):
+        facts |= _TF_WORD
+    return facts
+
+
+def _token_facts(distinct: Iterable[str], tokens: list[str]) -> np.ndarray:
+    """Packed facts of every token (memoized per distinct token; `distinct` lists each token of `tokens` once)."""
+    memo = _TOKEN_FACTS
+    missing = [token for token in distinct if token not in memo]
+    if missing:
+        if len(memo) + len(missing) > _TOKEN_FACTS_MAX:
+            memo.clear()
+            missing = list(distinct)
+        memo.update(zip(missing, map(_compute_token_facts, missing), strict=True))
+    return np.fromiter(map(memo.__getitem__, tokens), dtype=np.int64, count=len(tokens))
 
 
 @lru_cache(maxsize=1 << 16)
 def _token_family_bits(token: str) -> int:
-    """Bit set of the class/id families whose pattern occurs in one lowercased token."""
+    """Bit set of the class/id families whose pattern occurs in one lowercased class/id token."""
     bits = 0
     for k, rx in enumerate(_CLASS_FAMILY_RES):
         if rx.search(token):
@@ -443,18 +637,26 @@ def _class_bits(tokens: tuple[str, ...]) -> tuple[int, int]:
     return near, every
 
 
+# ---------------------------------------------------------------------------------------------------------------------
+# Base columns
+# ---------------------------------------------------------------------------------------------------------------------
+
+
 @dataclass(slots=True)
 class _Base:
-    """Per-block base columns gathered in one pass, plus the joined document text for regex scans."""
+    """Per-block base columns, gathered with C-level maps over the blocks (no per-block Python code)."""
 
     n: int
-    num: np.ndarray  # (n, len(_NUM_FIELDS)) float64
+    num: np.ndarray  # (n, len(_NUM_FIELDS)) float64, clipped at 0
+    texts: list[str]
+    doc: str  # the texts joined by _SEP
+    starts: np.ndarray  # each text's offset in doc
     is_text: np.ndarray  # bool
-    tag_code: np.ndarray  # int
-    path_id: np.ndarray  # int
-    parent_id: np.ndarray  # int, id of the path's parent path
-    near_bits: np.ndarray  # int64
-    any_bits: np.ndarray  # int64
+    tag_code: np.ndarray  # int64
+    path_id: np.ndarray  # int64
+    parent_id: np.ndarray  # int64: id of the path's parent path
+    near_bits: np.ndarray  # int64 class-family bits of the nearest class/id tokens
+    any_bits: np.ndarray  # int64 class-family bits of all class/id tokens
     n_class_tokens: np.ndarray
     has_bullet: np.ndarray
     starts_upper: np.ndarray
@@ -462,97 +664,124 @@ class _Base:
     ends_sent: np.ndarray
     ends_colon: np.ndarray
     all_caps: np.ndarray
-    commas: np.ndarray
-    sent_punct: np.ndarray
+    char_counts: np.ndarray  # (n, len(_CHAR_CLASSES))
     repeat_count: np.ndarray
-    tok_count: np.ndarray  # tokens per block
-    tokens: list[str]  # all tokens of the document, in order
-    texts: list[str]
+    tok_count: np.ndarray  # whitespace tokens per block
+    tokens: list[str]  # all whitespace tokens of the page, in order
 
     def col(self, field: str) -> np.ndarray:
         """One numeric Block field as a float64 column."""
         return self.num[:, _F[field]]
 
 
+def _ids(keys: list) -> tuple[np.ndarray, list]:
+    """Dense integer ids of hashable keys (in first-seen order) and the distinct keys."""
+    distinct = list(dict.fromkeys(keys))
+    index = dict(zip(distinct, range(len(distinct)), strict=True))
+    return np.fromiter(map(index.__getitem__, keys), dtype=np.int64, count=len(keys)), distinct
+
+
+def _joined(texts: list[str]) -> tuple[str, np.ndarray]:
+    """The texts joined by _SEP and each text's start offset in the joined string."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
+    starts = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    return _SEP.join(texts), starts
+
+
+def _char_class_counts(doc: str, starts: np.ndarray, n: int) -> np.ndarray:
+    """(n, len(_CHAR_CLASSES)) counts of each character class per block, from the joined page text."""
+    k = len(_CHAR_CLASSES) + 1
+    codes = np.frombuffer(doc.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    classes = _CHAR_CLASS_TABLE[np.minimum(codes, 0xFFFF)]
+    where = np.flatnonzero(classes)
+    block = np.searchsorted(starts, where, side="right") - 1
+    counts = np.bincount(block * k + classes[where], minlength=n * k).astype(np.float64)
+    return counts.reshape(n, k)[:, 1:]
+
+
 def _collect(blocks: Sequence[Block]) -> _Base:
     """Read every block once: numeric fields, tag/path ids, class families, cheap string facts and tokens."""
-    nums: list[tuple] = []
-    is_text: list[bool] = []
-    tag_code: list[int] = []
-    path_ids: dict[str, int] = {}
-    path_id: list[int] = []
-    near: list[int] = []
-    every: list[int] = []
-    n_cls: list[int] = []
-    bullet: list[bool] = []
-    starts_upper: list[bool] = []
-    starts_bullet: list[bool] = []
-    ends_sent: list[bool] = []
-    ends_colon: list[bool] = []
-    caps: list[bool] = []
-    commas: list[int] = []
-    sent_punct: list[int] = []
-    tok_count: list[int] = []
-    tokens: list[str] = []
-    texts: list[str] = []
-    findall = _WORD_RE.findall
-    tag_get = _TAG_CODE.get
-    for b in blocks:
-        t = b.text
-        texts.append(t)
-        nums.append(_get_nums(b))
-        text_input = b.source == "text"
-        is_text.append(text_input)
-        tag_code.append(_TAG_CODE_LINE if text_input else tag_get(b.tag, _TAG_CODE_OTHER))
-        pid = path_ids.get(b.path)
-        if pid is None:
-            pid = path_ids[b.path] = len(path_ids)
-        path_id.append(pid)
-        cls = b.class_tokens
-        n_cls.append(len(cls))
-        nb, ab = _class_bits(cls) if cls else (0, 0)
-        near.append(nb)
-        every.append(ab)
-        bullet.append(bool(b.bullet))
-        first = t.lstrip()[:1]
-        starts_upper.append(first.isupper())
-        starts_bullet.append(first in _BULLET_CHARS)
-        last = t.rstrip(_TRAILING_CLOSERS)[-1:]
-        ends_sent.append(last in _SENT_END_CHARS)
-        ends_colon.append(last == ":")
-        caps.append(t.isupper())
-        commas.append(t.count(","))
-        sent_punct.append(t.count(".") + t.count("!") + t.count("?") + t.count("。"))
-        toks = findall(t)
-        tok_count.append(len(toks))
-        tokens += toks
-    counts = Counter(texts)
-    repeat = [counts[t] - 1 if t else 0 for t in texts]
-    parent_of = {p: path_ids.setdefault(p.rpartition("/")[0], len(path_ids)) for p in list(path_ids)}
-    paths_by_id = list(path_ids)
-    parent_id = [parent_of.get(paths_by_id[i], i) for i in path_id]
+    n = len(blocks)
+    k = len(_NUM_FIELDS)
+    ints = np.fromiter(chain.from_iterable(map(_get_nums, blocks)), dtype=np.int64, count=n * k).reshape(n, k)
+    # Counts are non-negative by contract; clipping here keeps every derived column finite even for a buggy segmenter.
+    num = np.maximum(ints, 0).astype(np.float64)
+    texts, tags, paths, classes, sources, bullets = (list(c) for c in zip(*map(_get_strs, blocks), strict=True))
+
+    def arr(values: Iterable, dtype: type = np.float64) -> np.ndarray:
+        return np.fromiter(values, dtype=dtype, count=n)
+
+    is_text = arr(map("text".__eq__, sources), bool)
+    tag_code = arr(map(_TAG_CODE.get, tags, repeat(_TAG_CODE_OTHER)), np.int64)
+    tag_code[is_text] = _TAG_CODE_LINE
+    path_id, distinct_paths = _ids(paths)
+    parent_of_path, _ = _ids([p.rpartition("/")[0] for p in distinct_paths])
+    bits = list(map(_class_bits, classes))
+    firsts = list(map(_first_char, map(str.lstrip, texts)))
+    lasts = list(map(_last_char, map(str.rstrip, texts, repeat(_TRAILING_CLOSERS))))
+    tok_lists = list(map(str.split, texts))
+    text_counts = Counter(texts)
+    doc, starts = _joined(texts)
     return _Base(
-        n=len(texts),
-        num=np.array(nums, dtype=np.float64).reshape(len(texts), len(_NUM_FIELDS)),
-        is_text=np.array(is_text, dtype=bool),
-        tag_code=np.array(tag_code, dtype=np.int64),
-        path_id=np.array(path_id, dtype=np.int64),
-        parent_id=np.array(parent_id, dtype=np.int64),
-        near_bits=np.array(near, dtype=np.int64),
-        any_bits=np.array(every, dtype=np.int64),
-        n_class_tokens=np.array(n_cls, dtype=np.float64),
-        has_bullet=np.array(bullet, dtype=np.float64),
-        starts_upper=np.array(starts_upper, dtype=np.float64),
-        starts_bullet=np.array(starts_bullet, dtype=np.float64),
-        ends_sent=np.array(ends_sent, dtype=np.float64),
-        ends_colon=np.array(ends_colon, dtype=np.float64),
-        all_caps=np.array(caps, dtype=np.float64),
-        commas=np.array(commas, dtype=np.float64),
-        sent_punct=np.array(sent_punct, dtype=np.float64),
-        repeat_count=np.array(repeat, dtype=np.float64),
-        tok_count=np.array(tok_count, dtype=np.float64),
-        tokens=tokens,
+        n=n,
+        num=num,
         texts=texts,
+        doc=doc,
+        starts=starts,
+        is_text=is_text,
+        tag_code=tag_code,
+        path_id=path_id,
+        parent_id=parent_of_path[path_id],
+        near_bits=arr(map(itemgetter(0), bits), np.int64),
+        any_bits=arr(map(itemgetter(1), bits), np.int64),
+        n_class_tokens=arr(map(len, classes)),
+        has_bullet=arr(map(bool, bullets)),
+        starts_upper=arr(map(str.isupper, firsts)),
+        starts_bullet=arr(map(_BULLET_CHARS.__contains__, firsts)),
+        ends_sent=arr(map(_SENT_END_CHARS.__contains__, lasts)),
+        ends_colon=arr(map(":".__eq__, lasts)),
+        all_caps=arr(map(str.isupper, texts)),
+        char_counts=_char_class_counts(doc, starts, n),
+        # Occurrences of the same text elsewhere on the page (zeroed for empty texts later).
+        repeat_count=arr(map(text_counts.__getitem__, texts)) - 1.0,
+        tok_count=arr(map(len, tok_lists)),
+        tokens=list(chain.from_iterable(tok_lists)),
+    )
+
+
+@dataclass(slots=True)
+class _Tokens:
+    """Per-token facts of the page's whitespace tokens, in block order."""
+
+    block: np.ndarray  # block index
+    facts: np.ndarray  # packed _TF_* facts
+    frequent: np.ndarray  # bool: the token occurs >= DOC_FREQUENT_MIN_COUNT times on the page
+    top: np.ndarray  # bool: the token is among the page's DOC_TOP_TOKENS most frequent
+
+
+def _token_index(base: _Base) -> _Tokens:
+    """Facts and page frequencies of every token: C-level maps over the tokens, no Python code per token.
+
+    Page frequencies count exact tokens (no case or punctuation folding: folding would cost a second pass over the
+    distinct tokens, and function words rarely differ in case or carry punctuation).
+    """
+    tokens = base.tokens
+    counter = Counter(tokens)
+    facts = _token_facts(counter, tokens)
+    count = np.fromiter(map(counter.__getitem__, tokens), dtype=np.float64, count=len(tokens))
+    count[(facts & _TF_WORD) == 0] = 0.0  # punctuation-only tokens ("|", "»", "-") are never frequent words
+    # The page's most frequent words: the DOC_TOP_TOKENS largest counts among words seen at least twice (ties kept).
+    counts = np.fromiter((c for t, c in counter.items() if c >= 2), dtype=np.float64)
+    top = np.zeros(len(tokens), dtype=bool)
+    if counts.size:
+        k = min(DOC_TOP_TOKENS, counts.size)
+        top = count >= max(np.partition(counts, counts.size - k)[counts.size - k], 2.0)
+    return _Tokens(
+        block=np.repeat(np.arange(base.n), base.tok_count.astype(np.int64)),
+        facts=facts,
+        frequent=count >= DOC_FREQUENT_MIN_COUNT,
+        top=top,
     )
 
 
@@ -562,12 +791,13 @@ def _collect(blocks: Sequence[Block]) -> _Base:
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den with 0 where den is 0."""
-    return np.divide(num, den, out=np.zeros_like(num, dtype=np.float64), where=den > 0)
+    """num / den elementwise (broadcasting), 0 where den is 0."""
+    num, den = np.broadcast_arrays(num, den)
+    return np.divide(num, den, out=np.zeros(num.shape, dtype=np.float64), where=den > 0)
 
 
 def _shift(a: np.ndarray, offset: int) -> np.ndarray:
-    """Value of block i+offset at row i; NEIGHBOUR_PAD where that block does not exist."""
+    """Rows of a moved so that row i holds row i+offset; NEIGHBOUR_PAD where that row does not exist."""
     out = np.full(a.shape, NEIGHBOUR_PAD, dtype=np.float64)
     n = a.shape[0]
     if abs(offset) >= n:
@@ -580,9 +810,9 @@ def _shift(a: np.ndarray, offset: int) -> np.ndarray:
 
 
 def _window_sum(a: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sum of a over rows [i-half, i+half] clipped to the document, and the number of rows summed."""
+    """Sums of a's rows over [i-half, i+half] clipped to the document, and the number of rows summed."""
     n = a.shape[0]
-    c = np.concatenate(([0.0], np.cumsum(a, dtype=np.float64)))
+    c = np.concatenate((np.zeros((1, *a.shape[1:])), np.cumsum(a, axis=0, dtype=np.float64)))
     idx = np.arange(n)
     lo = np.maximum(idx - half, 0)
     hi = np.minimum(idx + half + 1, n)
@@ -598,28 +828,30 @@ def _run_lengths(codes: np.ndarray) -> np.ndarray:
     return np.bincount(run_id).astype(np.float64)[run_id]
 
 
-def _match_blocks(rx: re.Pattern[str], doc: str, starts: np.ndarray, n: int) -> np.ndarray:
-    """1.0 for every block in which rx matches (doc = block texts joined by _SEP, starts = their offsets)."""
-    out = np.zeros(n, dtype=np.float64)
-    pos = [m.start() for m in rx.finditer(doc)]
-    if pos:
-        out[np.searchsorted(starts, pos, side="right") - 1] = 1.0
-    return out
+def _per_block_sums(values: np.ndarray, tok_count: np.ndarray) -> np.ndarray:
+    """Sum the rows of a per-token matrix (tokens in block order) per block; 0 rows for blocks without tokens."""
+    n = tok_count.shape[0]
+    if values.shape[0] == 0:
+        return np.zeros((n, values.shape[1]))
+    counts = tok_count.astype(np.int64)
+    offsets = np.cumsum(counts) - counts
+    sums = np.add.reduceat(values, np.minimum(offsets, values.shape[0] - 1), axis=0)
+    sums[counts == 0] = 0.0  # reduceat yields the element at the offset for empty segments
+    return sums
 
 
-def _joined(texts: list[str]) -> tuple[str, np.ndarray]:
-    """The texts joined by _SEP and each text's start offset in the joined string."""
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
-    starts = np.zeros(len(texts), dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    return _SEP.join(texts), starts
+Cols = dict[str, np.ndarray]
+
+
+def _put(cols: Cols, names: Sequence[str], matrix: np.ndarray) -> None:
+    """Store the columns of a (n, len(names)) matrix under their names (as views)."""
+    for j, name in enumerate(names):
+        cols[name] = matrix[:, j]
 
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Feature groups; each adds named columns to `cols`
 # ---------------------------------------------------------------------------------------------------------------------
-
-Cols = dict[str, np.ndarray]
 
 
 def _length_and_style(base: _Base, cols: Cols) -> None:
@@ -627,28 +859,30 @@ def _length_and_style(base: _Base, cols: Cols) -> None:
     chars = base.col("n_chars")
     words = base.col("n_words")
     lines = np.maximum(base.col("n_lines"), 1.0)
-    link_chars = base.col("n_link_chars")
     cols["n_chars"] = chars
     cols["n_words"] = words
     cols["log_chars"] = np.log1p(chars)
     cols["log_words"] = np.log1p(words)
     cols["n_sentences"] = base.col("n_sentences")
     cols["n_lines"] = lines
-    link_density = np.clip(_ratio(link_chars, chars), 0.0, 1.0)
-    cols["link_density"] = link_density
+    # Ratios of the block's own counts, all in [0, 1] (clipped in case a segmenter counts differently).
+    shares = np.clip(
+        _ratio(base.num[:, [_F["n_link_chars"], _F["n_punct"], _F["n_digits"], _F["n_upper"]]], chars[:, None]),
+        0.0,
+        1.0,
+    )
+    _put(cols, ("link_density", "punct_ratio", "digit_ratio", "upper_ratio"), shares)
     cols["n_links"] = base.col("n_links")
     cols["links_per_word"] = _ratio(base.col("n_links"), words)
-    # Whole block is link text: >= 95% of its characters inside links (whitespace between links may be outside).
-    link_only = (chars > 0) & (link_density >= 0.95)
+    link_only = (chars > 0) & (shares[:, 0] >= LINK_ONLY_MIN_DENSITY)
     link_only |= (base.col("semantic").astype(np.int64) & SEM_LINK_ONLY) != 0
     cols["is_link_only"] = link_only.astype(np.float64)
     cols["words_per_line"] = words / lines
     cols["chars_per_line"] = chars / lines
-    cols["punct_ratio"] = np.clip(_ratio(base.col("n_punct"), chars), 0.0, 1.0)
-    cols["digit_ratio"] = np.clip(_ratio(base.col("n_digits"), chars), 0.0, 1.0)
-    cols["upper_ratio"] = np.clip(_ratio(base.col("n_upper"), chars), 0.0, 1.0)
-    cols["sent_punct_ratio"] = np.clip(_ratio(base.sent_punct, base.col("n_punct")), 0.0, 1.0)
-    cols["commas_per_word"] = _ratio(base.commas, words)
+    commas, sent_punct, seps = base.char_counts.T
+    cols["sent_punct_ratio"] = np.clip(_ratio(sent_punct, base.col("n_punct")), 0.0, 1.0)
+    cols["commas_per_word"] = _ratio(commas, words)
+    cols["sep_chars_per_word"] = seps / np.maximum(words, 1.0)
     cols["starts_upper"] = base.starts_upper
     cols["ends_sentence_punct"] = base.ends_sent
     cols["ends_colon"] = base.ends_colon
@@ -656,88 +890,107 @@ def _length_and_style(base: _Base, cols: Cols) -> None:
     cols["starts_bullet_char"] = base.starts_bullet
 
 
-def _token_stats(base: _Base, cols: Cols) -> None:
-    """Token-level shares: function-word proxies, stopwords, page-frequent tokens, title case, digits, word length."""
+def _token_stats(base: _Base, tok: _Tokens, cols: Cols) -> None:
+    """Token shares: function-word proxies, stopwords, page-frequent words, title case, digits, mean word length."""
+    flags = (tok.facts[:, None] & np.array(_TF_FLAGS, dtype=np.int64)) != 0  # alpha, digit, cap, stop, short
+    per_token = np.column_stack(
+        (
+            flags,
+            tok.frequent,
+            tok.frequent & flags[:, 4],
+            tok.top,
+            tok.facts >> _TF_LEN_SHIFT,
+        )
+    ).astype(np.float64)
+    sums = _per_block_sums(per_token, base.tok_count)
+    shares = _ratio(sums[:, 1:], base.tok_count[:, None])
+    _put(
+        cols,
+        (
+            "digit_token_share",
+            "title_case_share",  # overwritten below: capitalized share of alphabetic tokens
+            "stopword_share",
+            "short_token_share",
+            "doc_frequent_token_share",
+            "doc_frequent_short_share",
+            "doc_top_token_share",
+            "mean_word_len",
+        ),
+        shares,
+    )
+    cols["title_case_share"] = _ratio(sums[:, 2], sums[:, 0])
+
+
+def _month_dates(base: _Base, tok: _Tokens) -> np.ndarray:
+    """1.0 for blocks where a month name stands next to a day/year number ("May 5", "5. Mai", "12 de marzo")."""
+    out = np.zeros(base.n)
+    facts = tok.facts
+    month = (facts & _TF_MONTH) != 0
+    if not month.any():
+        return out
+    number = (facts & _TF_NUMBER) != 0
+    joiner = (facts & _TF_JOINER) != 0
+    same1 = tok.block[1:] == tok.block[:-1]
+    hit = np.zeros(month.shape[0], dtype=bool)
+    hit[:-1] |= month[:-1] & number[1:] & same1  # month, number
+    hit[1:] |= month[1:] & number[:-1] & same1  # number, month
+    if month.shape[0] > 2:
+        same2 = tok.block[2:] == tok.block[:-2]
+        hit[2:] |= month[2:] & joiner[1:-1] & number[:-2] & same2  # number, de, month
+        hit[:-2] |= month[:-2] & joiner[1:-1] & number[2:] & same2  # month, of, number
+    out[tok.block[hit]] = 1.0
+    return out
+
+
+def _patterns(base: _Base, tok: _Tokens, cols: Cols) -> None:
+    """Text-pattern flags: trigger tokens pick candidate blocks and rules confirm them; literal-led page scans."""
     n = base.n
+    for name in _PATTERN_FEATURES:
+        cols[name] = np.zeros(n)
+    texts = base.texts
     tokens = base.tokens
-    if not tokens:
-        for name in (*_TOKEN_FEATURES, "title_case_share", "digit_token_share", "mean_word_len"):
-            cols[name] = np.zeros(n)
-        return
-    counter = Counter(tokens)
-    uniq = list(counter)
-    uid = dict(zip(uniq, range(len(uniq)), strict=True))
-    ids = np.fromiter(map(uid.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-    tok_block = np.repeat(np.arange(n), base.tok_count.astype(np.int64))
-    # Per distinct token (C-level maps only).
-    u_count = np.fromiter(counter.values(), dtype=np.float64, count=len(uniq))
-    u_len = np.fromiter(map(len, uniq), dtype=np.float64, count=len(uniq))
-    u_alpha = np.fromiter(map(str.isalpha, uniq), dtype=bool, count=len(uniq))
-    u_lowercase = np.fromiter(map(str.islower, uniq), dtype=bool, count=len(uniq))
-    u_digit = np.fromiter(map(str.isdigit, uniq), dtype=bool, count=len(uniq))
-    lowered = list(map(str.lower, uniq))
-    u_stop = np.fromiter(map(_STOPWORDS.__contains__, lowered), dtype=bool, count=len(uniq))
-    # Page frequency is case-insensitive: fold the distinct tokens onto their lowercase forms.
-    lid_of: dict[str, int] = {}
-    lids = np.array([lid_of.setdefault(w, len(lid_of)) for w in lowered], dtype=np.int64)
-    low_count = np.bincount(lids, weights=u_count)
-    u_doc_count = low_count[lids]
-    top = np.zeros(low_count.shape[0], dtype=bool)
-    k = min(DOC_TOP_TOKENS, low_count.shape[0])
-    top_idx = np.argpartition(-low_count, k - 1)[:k]
-    top[top_idx[low_count[top_idx] >= 2]] = True
-    u_short = u_alpha & (u_len <= SHORT_TOKEN_MAX_LEN)
-    u_frequent = u_doc_count >= DOC_FREQUENT_MIN_COUNT
-    # Capitalized = alphabetic and not all-lowercase (covers Title and ALLCAPS; caseless scripts count as not).
-    u_cap = u_alpha & ~u_lowercase & np.fromiter(map(str.isupper, (w[:1] for w in uniq)), dtype=bool, count=len(uniq))
-
-    def per_block(flags: np.ndarray) -> np.ndarray:
-        return np.bincount(tok_block, weights=flags.astype(np.float64)[ids], minlength=n)
-
-    n_tok = base.tok_count
-    n_alpha = per_block(u_alpha)
-    cols["short_token_share"] = _ratio(per_block(u_short), n_tok)
-    cols["stopword_share"] = _ratio(per_block(u_stop), n_tok)
-    cols["doc_frequent_token_share"] = _ratio(per_block(u_frequent), n_tok)
-    cols["doc_frequent_short_share"] = _ratio(per_block(u_frequent & u_short), n_tok)
-    cols["doc_top_token_share"] = _ratio(per_block(top[lids]), n_tok)
-    cols["title_case_share"] = _ratio(per_block(u_cap), n_alpha)
-    cols["digit_token_share"] = _ratio(per_block(u_digit), n_tok)
-    cols["mean_word_len"] = _ratio(np.bincount(tok_block, weights=u_len[ids], minlength=n), n_tok)
-
-
-def _patterns(base: _Base, cols: Cols) -> None:
-    """Text-pattern presence flags and separator-character density, one regex scan of the whole document each."""
-    n = base.n
-    doc, starts = _joined(base.texts)
-    low = doc.lower()
-    if len(low) == len(doc):
-        low_starts = starts
-    else:  # lower() changed some lengths (e.g. 'İ'): lowercase block by block to keep offsets exact
-        low, low_starts = _joined([t.lower() for t in base.texts])
-    for name, rx in _LOWER_RES:
-        cols[name] = _match_blocks(rx, low, low_starts, n)
-    for name, rx in _CASED_RES:
-        cols[name] = _match_blocks(rx, doc, starts, n)
-    pos = [m.start() for m in _SEP_CHARS_RE.finditer(doc)]
-    seps = np.bincount(np.searchsorted(starts, pos, side="right") - 1, minlength=n).astype(np.float64)
-    cols["sep_chars_per_word"] = _ratio(seps, np.maximum(base.col("n_words"), 1.0))
+    hits = np.flatnonzero(tok.facts & _TF_TRIGGER)
+    found: dict[str, set[int]] = {name: set() for name in _PATTERN_FEATURES}
+    lowered: dict[int, str] = {}
+    for block, token in set(zip(tok.block[hits].tolist(), map(tokens.__getitem__, hits.tolist()), strict=True)):
+        for name, cased, matcher in _RULES_BY_TRIGGER[token.strip(_TOKEN_STRIP).lower()]:
+            done = found[name]
+            if block in done:
+                continue
+            if matcher is not None:
+                if cased:
+                    text = texts[block]
+                else:
+                    text = lowered.get(block)
+                    if text is None:
+                        text = lowered[block] = texts[block].lower()
+                if not matcher(text):
+                    continue
+            done.add(block)
+    for name, blocks in found.items():
+        if blocks:
+            cols[name][list(blocks)] = 1.0
+    for name, rx in _PAGE_SCANS:
+        pos = [m.start() for m in rx.finditer(base.doc)]
+        if pos:
+            cols[name][np.searchsorted(base.starts, pos, side="right") - 1] = 1.0
+    np.maximum(cols["pat_date"], _month_dates(base, tok), out=cols["pat_date"])
 
 
 def _dom(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
     """Depth, tag one-hots, list/table/caption/heading flags, semantic ancestors and path sharing (0 for text)."""
-    html = (~base.is_text).astype(np.float64)
-    depth = base.col("depth") * html
+    html = ~base.is_text
+    html_f = html.astype(np.float64)
+    depth = base.col("depth") * html_f
     cols["depth"] = depth
-    ref = depth[contentish & ~base.is_text]
+    ref = depth[contentish & html]
     if ref.size == 0:
-        ref = depth[~base.is_text]
+        ref = depth[html]
     median = float(np.median(ref)) if ref.size else 0.0
-    cols["depth_minus_content_median"] = (depth - median) * html
-    cols["depth_rel_max"] = _ratio(depth, np.full(base.n, depth.max()))
-    for k, (name, _) in enumerate(_TAG_GROUPS):
-        cols[name] = (base.tag_code == k).astype(np.float64)
-    cols[_TAG_OTHER] = (base.tag_code == _TAG_CODE_OTHER).astype(np.float64)
+    cols["depth_minus_content_median"] = (depth - median) * html_f
+    cols["depth_rel_max"] = _ratio(depth, depth.max())
+    tag_names = (*(name for name, _ in _TAG_GROUPS), _TAG_OTHER)
+    _put(cols, tag_names, (base.tag_code[:, None] == np.arange(len(tag_names))).astype(np.float64))
     heading = np.clip(base.col("heading"), 0.0, 6.0)
     cols["heading_level"] = heading
     cols["is_heading"] = (heading > 0).astype(np.float64)
@@ -745,39 +998,37 @@ def _dom(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
     cols["is_table_cell"] = base.col("is_table_cell")
     cols["is_caption"] = base.col("is_caption")
     semantic = base.col("semantic").astype(np.int64)
-    for name, flag in zip(_SEM_NAMES, SEMANTIC_FLAGS.values(), strict=True):
-        cols[name] = ((semantic & flag) != 0).astype(np.float64)
+    _put(cols, _SEM_NAMES, ((semantic[:, None] & _SEM_BITS) != 0).astype(np.float64))
     cols["n_class_tokens"] = base.n_class_tokens
-    # Share of the page's non-link text in blocks with the same path / the same parent path: the article's
+    # Share of the page's non-link text in blocks with the same path / the same parent path: an article's
     # paragraphs usually share one path and hold most of the text.
-    plain = np.maximum(base.col("n_chars") - base.col("n_link_chars"), 0.0)
+    plain = np.maximum(base.col("n_chars") - base.col("n_link_chars"), 0.0) * html_f
     total = plain.sum()
-    by_path = np.bincount(base.path_id, weights=plain)
-    cols["path_chars_share"] = (by_path[base.path_id] / total if total > 0 else np.zeros(base.n)) * html
-    by_parent = np.bincount(base.parent_id, weights=plain)
-    cols["parent_chars_share"] = (by_parent[base.parent_id] / total if total > 0 else np.zeros(base.n)) * html
+    if total > 0:
+        cols["path_chars_share"] = np.bincount(base.path_id, weights=plain)[base.path_id] / total * html_f
+        cols["parent_chars_share"] = np.bincount(base.parent_id, weights=plain)[base.parent_id] / total * html_f
+    else:
+        cols["path_chars_share"] = cols["parent_chars_share"] = np.zeros(base.n)
 
 
 def _class_families(base: _Base, cols: Cols) -> None:
     """Class/id family flags among the nearest tokens and among all ancestor tokens."""
-    for family in _CLASS_FAMILIES:
-        bit = _FAMILY_BIT[family]
-        cols[f"cls_near_{family}"] = ((base.near_bits & bit) != 0).astype(np.float64)
-        cols[f"cls_any_{family}"] = ((base.any_bits & bit) != 0).astype(np.float64)
+    near = ((base.near_bits[:, None] & _FAMILY_BITS) != 0).astype(np.float64)
+    every = ((base.any_bits[:, None] & _FAMILY_BITS) != 0).astype(np.float64)
+    _put(cols, [f"cls_near_{family}" for family in _CLASS_FAMILIES], near)
+    _put(cols, [f"cls_any_{family}" for family in _CLASS_FAMILIES], every)
 
 
 def _neighbours(base: _Base, cols: Cols) -> None:
     """Previous/next values of key columns, windowed means, same-tag/path run lengths and repeated text."""
-    for key in _NEIGHBOUR_KEYS:
-        column = cols[key]
-        for tag, offset in _NEIGHBOUR_OFFSETS:
-            cols[f"{key}_{tag}"] = _shift(column, offset)
-    for key in ("log_chars", "link_density"):
-        total, count = _window_sum(cols[key], WINDOW)
-        cols[f"win_mean_{key}"] = total / count
+    keys = np.column_stack([cols[key] for key in _NEIGHBOUR_KEYS])
+    for tag, offset in _NEIGHBOUR_OFFSETS:
+        _put(cols, [f"{key}_{tag}" for key in _NEIGHBOUR_KEYS], _shift(keys, offset))
+    total, count = _window_sum(np.column_stack((cols["log_chars"], cols["link_density"])), WINDOW)
+    _put(cols, ("win_mean_log_chars", "win_mean_link_density"), total / count[:, None])
     cols["same_tag_run_len"] = _run_lengths(base.tag_code)
-    cols["same_path_run_len"] = _run_lengths(base.path_id) * (~base.is_text)
-    cols["text_repeat_count"] = base.repeat_count
+    cols["same_path_run_len"] = _run_lengths(base.path_id) * ~base.is_text
+    cols["text_repeat_count"] = base.repeat_count * (base.col("n_chars") > 0)
 
 
 def _document(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
@@ -788,28 +1039,22 @@ def _document(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
     idx = np.arange(n, dtype=np.float64)
     cols["rel_position"] = idx / n
     total = chars.sum()
-    before = np.cumsum(chars) - chars
-    cols["rel_char_offset"] = before / total if total > 0 else np.zeros(n)
-    cols["chars_rel_max"] = _ratio(chars, np.full(n, chars.max()))
+    cols["rel_char_offset"] = _ratio(np.cumsum(chars) - chars, total)
+    cols["chars_rel_max"] = _ratio(chars, chars.max())
     cols["chars_rel_median"] = chars / max(float(np.median(chars)), 1.0)
     log_chars = cols["log_chars"]
     cols["log_chars_minus_mean"] = log_chars - log_chars.mean()
     # Densest region: argmax of the non-link chars per block, summed over a window of +-WINDOW blocks.
-    plain = np.maximum(chars - link_chars, 0.0)
-    curve, _ = _window_sum(plain, WINDOW)
+    curve = _window_sum(np.maximum(chars - link_chars, 0.0), WINDOW)[0]
     peak = int(np.argmax(curve))
     cols["dense_dist_blocks"] = np.log1p(np.abs(idx - peak))
     cols["dense_dist_rel"] = (idx - peak) / n
-    cols["dense_curve_rel"] = _ratio(curve, np.full(n, curve.max()))
+    cols["dense_curve_rel"] = _ratio(curve, curve.max())
     content_chars = np.where(contentish, chars, 0.0)
     content_total = content_chars.sum()
     content_before = np.cumsum(content_chars) - content_chars
-    if content_total > 0:
-        cols["contentish_before"] = content_before / content_total
-        cols["contentish_after"] = (content_total - content_before - content_chars) / content_total
-    else:
-        cols["contentish_before"] = np.zeros(n)
-        cols["contentish_after"] = np.zeros(n)
+    cols["contentish_before"] = _ratio(content_before, content_total)
+    cols["contentish_after"] = _ratio(content_total - content_before - content_chars, content_total)
     cols["doc_log_blocks"] = np.full(n, np.log1p(n))
     cols["doc_log_chars"] = np.full(n, np.log1p(total))
     cols["doc_link_density"] = np.full(n, min(link_chars.sum() / total, 1.0) if total > 0 else 0.0)
@@ -819,7 +1064,7 @@ def _document(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
 def _plain_text(base: _Base, cols: Cols) -> None:
     """Plain-text layout columns (0 for HTML blocks): indent, bullet, blank lines around, title-like line."""
     text = base.is_text.astype(np.float64)
-    cols["indent"] = np.minimum(base.col("indent"), MAX_INDENT) * text
+    cols["indent"] = np.clip(base.col("indent"), 0.0, MAX_INDENT) * text
     cols["has_bullet"] = base.has_bullet * text
     blank_before = base.col("blank_before")
     cols["blank_before"] = blank_before * text
@@ -847,19 +1092,18 @@ def featurize(blocks: Sequence[Block]) -> np.ndarray:
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
     base = _collect(blocks)
+    tok = _token_index(base)
     cols: Cols = {}
     _length_and_style(base, cols)
-    _token_stats(base, cols)
-    _patterns(base, cols)
+    _token_stats(base, tok, cols)
+    _patterns(base, tok, cols)
     contentish = (base.col("n_words") >= CONTENTISH_MIN_WORDS) & (cols["link_density"] <= CONTENTISH_MAX_LINK_DENSITY)
     _dom(base, cols, contentish)
     _class_families(base, cols)
     _neighbours(base, cols)
     _document(base, cols, contentish)
     _plain_text(base, cols)
-    out = np.empty((n, len(FEATURE_NAMES)), dtype=np.float32)
+    out = np.empty((len(FEATURE_NAMES), n), dtype=np.float32)
     for j, name in enumerate(FEATURE_NAMES):
-        out[:, j] = cols[name]
-    # Every column is finite by construction; this guards against pathological counts (e.g. inf from huge ints).
-    np.nan_to_num(out, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-    return out
+        out[j] = cols[name]
+    return np.ascontiguousarray(out.T)

@@ -10,7 +10,7 @@ from lxml import etree
 
 from . import records as R
 from .decode import decode
-from .dom import clean_tree, is_hidden, page_lang, page_title, parse_html, strip_control_chars
+from .dom import clean_tree, is_hidden, page_lang, page_title, parse_html_bytes, strip_control_chars
 from .records import Block, Document
 from .textstats import count_texts
 
@@ -95,63 +95,44 @@ MAX_CLASS_TOKENS = 24
 # Path components kept per block (the last ones); the full path of a 1,000-deep page is useless and large.
 MAX_PATH_PARTS = 12
 
-_HIDDEN = -1  # marker in the special-attributes map: skip the element and its subtree
+# Elements nested deeper than this are skipped with their subtree (their tail text is kept) and the Document is
+# marked truncated. libxml2 already stops at this depth unless a huge_tree retry happened; the cap also bounds the
+# walk's recursion well below Python's default limit of 1,000 frames.
+MAX_DEPTH = 256
+
+_HIDDEN = -1  # _special_flags() result: skip the element and its subtree
+# Attributes that make an element "special" (hidden, or carrying semantic flags); most elements have none of them,
+# so one set test on the attribute names replaces six lookups.
+_SPECIAL_ATTRS = frozenset(("role", "itemprop", "itemtype", "hidden", "aria-hidden", "style"))
 
 
-def _special_elements(root: etree._Element) -> dict[etree._Element, int]:
-    """Elements with rare attributes (role, itemprop, itemtype, hidden, style...) mapped to flags or _HIDDEN."""
-    special: dict[etree._Element, int] = {}
-    for el in _SPECIAL_XPATH(root):
-        if is_hidden(el):
-            special[el] = _HIDDEN
-            continue
-        flags = 0
-        role = el.get("role")
-        if role:
-            for r in role.lower().split():
-                flags |= _ROLE_FLAGS.get(r, 0)
-        prop = el.get("itemprop")
-        if prop:
-            for p in prop.lower().split():
-                flags |= _ITEMPROP_FLAGS.get(p, 0)
-        itemtype = el.get("itemtype")
-        if itemtype and "comment" in itemtype.lower():
-            flags |= R.SEM_COMMENT
-        if flags:
-            special[el] = flags
-    return special
+def _special_flags(el: etree._Element) -> int:
+    """SEM_* flags from an element's role, itemprop and itemtype, or _HIDDEN when it is hidden."""
+    if is_hidden(el):
+        return _HIDDEN
+    flags = 0
+    role = el.get("role")
+    if role:
+        for r in role.lower().split():
+            flags |= _ROLE_FLAGS.get(r, 0)
+    prop = el.get("itemprop")
+    if prop:
+        for p in prop.lower().split():
+            flags |= _ITEMPROP_FLAGS.get(p, 0)
+    itemtype = el.get("itemtype")
+    if itemtype and "comment" in itemtype.lower():
+        flags |= R.SEM_COMMENT
+    return flags
 
 
-_SPECIAL_XPATH = etree.XPath("//*[@role or @itemprop or @itemtype or @hidden or @aria-hidden or @style]")
-_PRIVATE_ATTR_RE = re.compile(r"\s__[\w-]")
+# Per-block record built during the walk: text, link chars, links, lines, tag, path, depth, class tokens, flags
+# (with the private bits), heading level. Counts are added in bulk afterwards.
+_RawBlock = tuple[str, int, int, int, str, str, int, tuple[str, ...], int, int]
 
 
-def _context(
-    stack: list[tuple[str, tuple[str, ...], int]], block_pos: int
-) -> tuple[str, str, int, tuple[str, ...], int, int]:
-    """Tag, path, depth, class tokens, flags and heading level of a block from the ancestor stack."""
-    tokens: list[str] = []
-    for entry in reversed(stack):
-        if entry[1]:
-            tokens.extend(entry[1])
-            if len(tokens) >= MAX_CLASS_TOKENS:
-                del tokens[MAX_CLASS_TOKENS:]
-                break
-    heading = 0
-    for entry in reversed(stack[: block_pos + 1]):
-        level = _HEADINGS.get(entry[0])
-        if level:
-            heading = level
-            break
-    path = "/".join([e[0] for e in stack[max(1, block_pos + 1 - MAX_PATH_PARTS) : block_pos + 1]])
-    # stack[0] is a sentinel, so <html> has depth 0.
-    return stack[block_pos][0], path, block_pos - 1, tuple(tokens), stack[-1][2], heading
-
-
-def _html_blocks(raw: list[tuple[str, int, int, int, tuple]]) -> list[Block]:
-    """Turn (text, link chars, links, lines, context) records into Blocks, with counts computed in bulk."""
+def _html_blocks(raw: list[_RawBlock]) -> list[Block]:
+    """Turn the walk's raw block records into Blocks, with the text counts computed in bulk."""
     counts = count_texts([r[0] for r in raw])
-    blocks: list[Block] = []
     rows = zip(
         raw,
         counts.words.tolist(),
@@ -161,34 +142,47 @@ def _html_blocks(raw: list[tuple[str, int, int, int, tuple]]) -> list[Block]:
         counts.upper.tolist(),
         strict=True,
     )
-    for i, ((text, link_chars, n_links, n_lines, ctx), words, sents, punct, digits, upper) in enumerate(rows):
-        tag, path, depth, tokens, flags, heading = ctx
+    new = tuple.__new__  # Block's own __new__ is a Python function; building the tuple directly is ~2x faster
+    blocks: list[Block] = []
+    append = blocks.append
+    for i, ((text, link_chars, n_links, n_lines, tag, path, depth, tokens, flags, heading), *counted) in enumerate(
+        rows
+    ):
         n_chars = len(text)
         semantic = flags & ~_PRIVATE_MASK
         if n_links == 1 and link_chars >= n_chars:
             semantic |= R.SEM_LINK_ONLY
-        blocks.append(
-            Block(
-                text,
-                i,
-                tag,
-                path,
-                depth,
-                n_chars,
-                words,
-                sents,
-                punct,
-                digits,
-                upper,
-                min(link_chars, n_chars),
-                n_links,
-                n_lines,
-                tokens,
-                semantic,
-                heading,
-                bool(flags & _IN_LI),
-                bool(flags & _IN_CELL),
-                bool(flags & _IN_CAPTION),
+        words, sents, punct, digits, upper = counted
+        # Field order of Block; the last four are the plain-text fields (indent, bullet, blank_before, source).
+        append(
+            new(
+                Block,
+                (
+                    text,
+                    i,
+                    tag,
+                    path,
+                    depth,
+                    n_chars,
+                    words,
+                    sents,
+                    punct,
+                    digits,
+                    upper,
+                    min(link_chars, n_chars),
+                    n_links,
+                    n_lines,
+                    tokens,
+                    semantic,
+                    heading,
+                    bool(flags & _IN_LI),
+                    bool(flags & _IN_CELL),
+                    bool(flags & _IN_CAPTION),
+                    0,
+                    "",
+                    False,
+                    "html",
+                ),
             )
         )
     return blocks
@@ -199,22 +193,28 @@ class _Truncated(Exception):
 
 
 def _walk(root: etree._Element, max_blocks: int | None) -> tuple[list[Block], bool]:
-    """Walk the cleaned tree once and cut it into blocks (libxml2 caps depth at 256, so recursion is safe)."""
-    blocks: list[tuple[str, int, int, int, tuple]] = []
-    pieces: list[str] = []
-    links = [0, 0, 0]  # characters inside links, links opened, and non-space pieces in the current buffer
-    # Ancestor chain, one entry per open element: (tag, class/id tokens, cumulative flags); [0] is a sentinel.
-    stack: list[tuple[str, tuple[str, ...], int]] = [("#root", (), 0)]
-    special = _special_elements(root)
-    limit = max_blocks if max_blocks is not None else -1
+    """Walk the cleaned tree once and cut it into blocks; also returns whether anything was cut off.
 
-    def flush(block_pos: int) -> None:
-        has_text = links[2]
-        raw = "".join(pieces) if has_text else ""
+    Text accumulates in ``pieces`` until a block-level element starts or ends; the pending text then becomes a block
+    owned by the nearest open block-level element (the "owner"). Each element passes down what its blocks need:
+    cumulative flags, class tokens (nearest first), the owner's position in ``tags`` and the owner's heading level.
+    """
+    raw_blocks: list[_RawBlock] = []
+    pieces: list[str] = []
+    links = [0, 0]  # characters inside links and links opened since the last flush
+    # Tags of the open elements, for block paths; [0] is a sentinel so that <html> has depth 0.
+    root_tag = root.tag if isinstance(root.tag, str) else "#root"
+    tags: list[str] = ["#root", root_tag]
+    limit = max_blocks if max_blocks is not None else -1
+    too_deep = [False]
+    sem_pre = R.SEM_PRE
+
+    def flush(owner: int, heading: int, tokens: tuple[str, ...], flags: int) -> None:
+        raw = "".join(pieces)
         pieces.clear()
-        link_chars, n_links = links[0], links[1]
-        links[0] = links[1] = links[2] = 0
-        if not has_text:
+        link_chars, n_links = links
+        links[0] = links[1] = 0
+        if raw.isspace():  # most flushes: the whitespace between two block elements
             return
         if _BR in raw:
             lines = [" ".join(part.split()) for part in raw.split(_BR)]
@@ -226,76 +226,135 @@ def _walk(root: etree._Element, max_blocks: int | None) -> tuple[list[Block], bo
             n_lines = 1
         if not text:
             return
-        if len(blocks) == limit:
+        if len(raw_blocks) == limit:
             raise _Truncated
-        blocks.append((text, link_chars, n_links, n_lines, _context(stack, block_pos)))
+        path = "/".join(tags[max(1, owner + 1 - MAX_PATH_PARTS) : owner + 1])
+        raw_blocks.append((text, link_chars, n_links, n_lines, tags[owner], path, owner - 1, tokens, flags, heading))
 
-    def add(text: str, in_link: bool, in_pre: bool) -> None:
+    def add(text: str, in_link: bool, in_pre: int) -> None:
         if in_pre:
             text = text.replace("\n", _BR)
         pieces.append(text)
-        if not text.isspace():
-            links[2] = 1
-            if in_link:
-                links[0] += len(" ".join(text.split()))
+        if in_link and not text.isspace():
+            links[0] += len(" ".join(text.split()))
 
-    def visit(el: etree._Element, flags: int, in_link: bool, block_pos: int) -> None:
-        text = el.text
+    def visit(
+        el: etree._Element,
+        text: str | None,
+        flags: int,
+        tokens: tuple[str, ...],
+        in_link: bool,
+        owner: int,
+        heading: int,
+    ) -> None:
+        # `heading` is the owner's heading level; only inline elements lie between the owner and `el`.
+        in_pre = flags & sem_pre
         if text:
-            add(text, in_link, bool(flags & R.SEM_PRE))
+            add(text, in_link, in_pre)
         for child in el:
             tag = child.tag
-            if tag.__class__ is not str:  # an entity or comment node that survived parsing
-                tail = child.tail
-                if tail:
-                    add(tail, in_link, bool(flags & R.SEM_PRE))
-                continue
-            extra = special.get(child, 0) if special else 0
-            if extra == _HIDDEN:
-                tail = child.tail
-                if tail:
-                    add(tail, in_link, bool(flags & R.SEM_PRE))
-                continue
-            if tag == "br":
-                pieces.append(_BR)
-            else:
-                if not tag.islower():
-                    tag = tag.lower()
-                cls = child.get("class")
-                ident = child.get("id")
-                if cls or ident:
-                    tokens = tuple(f"{cls or ''} {ident or ''}".lower().split())
+            if tag.__class__ is str:
+                keys = child.keys()
+                extra = 0
+                if keys and not _SPECIAL_ATTRS.isdisjoint(keys):
+                    extra = _special_flags(child)
+                if extra == _HIDDEN:
+                    pass
+                elif tag == "br":
+                    pieces.append(_BR)
                 else:
-                    tokens = ()
-                child_flags = flags | _TAG_FLAGS.get(tag, 0) | extra
-                is_block = tag in BLOCK_TAGS or "-" in tag  # custom elements behave like containers
-                if is_block and pieces:
-                    flush(block_pos)  # before the push: the pending text belongs to the current owner
-                stack.append((tag, tokens, child_flags))
-                child_in_link = in_link
-                if tag == "a" and child.get("href") is not None:
-                    child_in_link = True
-                    links[1] += 1
-                if is_block:
-                    visit(child, child_flags, child_in_link, len(stack) - 1)
-                    if pieces:
-                        flush(len(stack) - 1)
-                else:
-                    visit(child, child_flags, child_in_link, block_pos)
-                stack.pop()
+                    if not tag.islower():
+                        tag = tag.lower()
+                    ctext = child.text
+                    is_block = tag in BLOCK_TAGS or "-" in tag  # custom elements behave like containers
+                    if not is_block and not len(child):
+                        # Inline leaf (a, span, b...): no block can end inside it, so no context is needed.
+                        if tag == "a" and child.get("href") is not None:
+                            links[1] += 1
+                            if ctext:
+                                add(ctext, True, in_pre)
+                        elif ctext:
+                            add(ctext, in_link, in_pre)
+                    elif is_block and not ctext and not len(child):
+                        # Empty block element (hr, an empty div): only a boundary.
+                        if pieces:
+                            flush(owner, heading, tokens, flags)
+                    elif len(tags) > MAX_DEPTH:
+                        too_deep[0] = True
+                    else:
+                        child_tokens = tokens
+                        if keys:
+                            cls = child.get("class")
+                            ident = child.get("id")
+                            if cls or ident:
+                                own = tuple(f"{cls or ''} {ident or ''}".lower().split())
+                                if own:
+                                    child_tokens = own + tokens
+                                    if len(child_tokens) > MAX_CLASS_TOKENS:
+                                        child_tokens = child_tokens[:MAX_CLASS_TOKENS]
+                        child_flags = flags | _TAG_FLAGS.get(tag, 0) | extra
+                        child_in_link = in_link
+                        if tag == "a" and child.get("href") is not None:
+                            child_in_link = True
+                            links[1] += 1
+                        tags.append(tag)
+                        if is_block:
+                            if pieces:
+                                # The pending text belongs to the current owner, in the context of `el`.
+                                flush(owner, heading, tokens, flags)
+                            pos = len(tags) - 1
+                            level = _HEADINGS.get(tag, heading)
+                            visit(child, ctext, child_flags, child_tokens, child_in_link, pos, level)
+                            if pieces:
+                                flush(pos, level, child_tokens, child_flags)
+                        else:
+                            visit(child, ctext, child_flags, child_tokens, child_in_link, owner, heading)
+                        tags.pop()
+            # Entity and comment nodes that survived parsing contribute only their tail, as hidden elements do.
             tail = child.tail
             if tail:
-                add(tail, in_link, bool(flags & R.SEM_PRE))
+                if in_pre or in_link:
+                    add(tail, in_link, in_pre)
+                else:
+                    pieces.append(tail)
 
     truncated = False
-    stack.append((root.tag if isinstance(root.tag, str) else "#root", (), 0))
+    # The root is visited with no flags and no class tokens of its own.
+    root_heading = _HEADINGS.get(root_tag, 0)
     try:
-        visit(root, 0, False, 1)
+        visit(root, root.text, 0, (), False, 1, root_heading)
         if pieces:
-            flush(1)
+            flush(1, root_heading, (), 0)
     except _Truncated:
         truncated = True
-    return _html_blocks(blocks), truncated
+    return _html_blocks(raw_blocks), truncated or too_deep[0]
+
+
+def _to_utf8(doc: bytes | bytearray | memoryview | str, encoding: str | None) -> tuple[bytes, str | None, str]:
+    """The page as UTF-8 bytes for libxml2, with the codec used and why ("str" for text input)."""
+    if isinstance(doc, str):
+        return doc.encode("utf-8", errors="replace"), None, "str"
+    data = bytes(doc)
+    decoded = decode(data, encoding)
+    if decoded.encoding == "utf-8" and decoded.source not in ("bom", "fallback"):
+        # decode() accepted these bytes as strict UTF-8 (no BOM, no replacement): the parser takes them as they are.
+        return data, decoded.encoding, decoded.source
+    # "replace" only matters for lone surrogates (from UTF-16 input), which UTF-8 cannot encode.
+    return decoded.text.encode("utf-8", errors="replace"), decoded.encoding, decoded.source
+
+
+def _parse_page(data: bytes) -> tuple[etree._Element | None, str | None, str | None, bool]:
+    """Parse UTF-8 page bytes and clean the tree: (root, title, lang, truncated by the parser)."""
+    root, truncated = parse_html_bytes(data)
+    if root is None:
+        return None, None, None, truncated
+    # Title and language live in <head>, which clean_tree drops: read them first.
+    title = page_title(root)
+    lang = page_lang(root)
+    # The walk skips hidden subtrees itself, and it reads no attribute named `__*` (labels some corpora embed), so
+    # neither needs a pass over the tree here.
+    clean_tree(root, drop_hidden=False, private_attrs=False)
+    return root, title, lang, truncated
 
 
 def segment_html(
@@ -304,19 +363,18 @@ def segment_html(
     encoding: str | None = None,
     max_blocks: int | None = None,
 ) -> Document:
-    """Decode (if bytes), parse and segment an HTML page into a Document of Blocks."""
-    if isinstance(doc, (bytes, bytearray, memoryview)):
-        decoded = decode(doc, encoding)
-        text, enc, enc_source = decoded.text, decoded.encoding, decoded.source
-    else:
-        text, enc, enc_source = doc, None, "str"
-    root = parse_html(text)
+    """Decode (if bytes), parse and segment an HTML page into a Document of Blocks.
+
+    ``Document.truncated`` is True when part of the page was not segmented: libxml2 stopped at a resource limit
+    (nesting deeper than 256 elements), an element lay deeper than MAX_DEPTH, or ``max_blocks`` was reached.
+    """
+    _check_input(doc)
+    data, enc, enc_source = _to_utf8(doc, encoding)
+    root, title, lang, parse_truncated = _parse_page(data)
     if root is None:
-        return Document(blocks=(), title=None, source="html", encoding=enc, encoding_source=enc_source)
-    title = page_title(root)
-    lang = page_lang(root)
-    # The walk skips hidden subtrees itself; the `__*` attribute scan only runs when such a name can occur.
-    clean_tree(root, drop_hidden=False, private_attrs=_PRIVATE_ATTR_RE.search(text) is not None)
+        return Document(
+            blocks=(), title=None, source="html", encoding=enc, encoding_source=enc_source, truncated=parse_truncated
+        )
     blocks, truncated = _walk(root, max_blocks)
     return Document(
         blocks=tuple(blocks),
@@ -325,8 +383,14 @@ def segment_html(
         encoding=enc,
         encoding_source=enc_source,
         lang=lang,
-        truncated=truncated,
+        truncated=truncated or parse_truncated,
     )
+
+
+def _check_input(doc: object) -> None:
+    """Reject what is neither text nor bytes with a clear TypeError instead of failing deep inside."""
+    if not isinstance(doc, (str, bytes, bytearray, memoryview)):
+        raise TypeError(f"expected str or bytes, not {type(doc).__name__}")
 
 
 # Bullet markers as naive scrapers print list items: dashes, stars, bullets, arrows, "1." / "a)" numbering.

@@ -1,0 +1,199 @@
+"""Scoring and extraction: the Detector (a loaded model pair) and module-level one-liners on the default models."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .features import featurize
+from .persist import ModelBundle, load_model
+from .records import Document, Extraction, ScoredBlock
+from .segment import InputKind, looks_like_html, segment_html, segment_text
+
+__all__ = ["DEFAULT_MODELS", "Detector", "assemble_text", "extract", "extract_text"]
+
+# Files of the shipped default models inside the package (each with a .json sidecar).
+DEFAULT_MODELS: dict[str, str] = {"html": "html.skops", "text": "text.skops"}
+Threshold = float | str | None
+
+
+def _default_model_path(kind: str) -> Path:
+    return Path(str(resources.files("bpdetect") / "models" / DEFAULT_MODELS[kind]))
+
+
+def assemble_text(blocks: Sequence[ScoredBlock]) -> str:
+    """Content blocks back to text: one paragraph per block, separated by blank lines; list items kept together."""
+    parts: list[str] = []
+    prev_list = False
+    for sb in blocks:
+        if not sb.is_content:
+            continue
+        b = sb.block
+        text = b.text
+        if b.is_list_item and b.source == "html":
+            text = f"- {text}"
+        elif b.source == "text" and b.bullet:
+            text = f"{b.bullet} {text}"
+        if parts and prev_list and b.is_list_item:
+            parts[-1] += "\n" + text
+        else:
+            parts.append(text)
+        prev_list = b.is_list_item
+    return "\n\n".join(parts)
+
+
+class Detector:
+    """Scores the blocks of pages with a pair of models (HTML and plain text); safe to share across threads.
+
+    Models load lazily on first use and are cached; ``Detector.default()`` returns one shared instance per process.
+    """
+
+    _default: Detector | None = None
+    _default_lock = threading.Lock()
+
+    def __init__(
+        self,
+        html_model: str | Path | ModelBundle | None = None,
+        text_model: str | Path | ModelBundle | None = None,
+        *,
+        allow_version_mismatch: bool = False,
+    ) -> None:
+        self._sources: dict[str, str | Path | ModelBundle | None] = {"html": html_model, "text": text_model}
+        self._bundles: dict[str, ModelBundle] = {}
+        self._lock = threading.Lock()
+        self.allow_version_mismatch = allow_version_mismatch
+
+    @classmethod
+    def default(cls) -> Detector:
+        """The process-wide Detector on the shipped default models (created once)."""
+        with cls._default_lock:
+            if cls._default is None:
+                cls._default = cls()
+            return cls._default
+
+    @classmethod
+    def load(cls, path: str | Path, *, allow_version_mismatch: bool = False) -> Detector:
+        """A Detector on a model file; it serves the input kind the model was trained for, the default the other."""
+        bundle = load_model(path, allow_version_mismatch=allow_version_mismatch)
+        det = cls(allow_version_mismatch=allow_version_mismatch)
+        det._sources[bundle.input] = bundle
+        det._bundles[bundle.input] = bundle
+        return det
+
+    def bundle(self, kind: str) -> ModelBundle:
+        """The loaded model for "html" or "text" input (loading it on first use)."""
+        bundle = self._bundles.get(kind)
+        if bundle is not None:
+            return bundle
+        with self._lock:
+            bundle = self._bundles.get(kind)
+            if bundle is None:
+                src = self._sources.get(kind)
+                if isinstance(src, ModelBundle):
+                    bundle = src
+                else:
+                    path = _default_model_path(kind) if src is None else Path(src)
+                    bundle = load_model(path, allow_version_mismatch=self.allow_version_mismatch)
+                self._bundles[kind] = bundle
+        return bundle
+
+    def segment(self, doc: bytes | str, *, input: InputKind = "auto", encoding: str | None = None) -> Document:
+        """Segment a page into blocks (HTML or plain text, auto-detected unless ``input`` says)."""
+        kind = input
+        if kind == "auto":
+            kind = "html" if looks_like_html(doc) else "text"
+        if kind == "html":
+            return segment_html(doc, encoding=encoding)
+        if kind == "text":
+            return segment_text(doc)
+        raise ValueError(f"input must be 'auto', 'html' or 'text', not {input!r}")
+
+    def score_documents(self, docs: Sequence[Document]) -> list[np.ndarray]:
+        """Content probability of every block of each document; one model call per input kind (batched)."""
+        out: list[np.ndarray] = [np.zeros(0) for _ in docs]
+        for kind in ("html", "text"):
+            idx = [i for i, d in enumerate(docs) if d.source == kind and d.blocks]
+            if not idx:
+                continue
+            mats = [featurize(docs[i].blocks) for i in idx]
+            X = np.vstack(mats)
+            doc_ids = np.repeat(np.arange(len(idx)), [len(m) for m in mats])
+            chars = np.fromiter((b.n_chars for i in idx for b in docs[i].blocks), dtype=np.float64, count=len(X))
+            p = self.bundle(kind).classifier.predict_proba(X, doc=doc_ids, chars=chars)[:, 1]
+            offsets = np.cumsum([0] + [len(m) for m in mats])
+            for j, i in enumerate(idx):
+                out[i] = p[offsets[j] : offsets[j + 1]]
+        return out
+
+    def score(self, doc: bytes | str | Document, *, input: InputKind = "auto", encoding: str | None = None):
+        """Probability that each block is content, aligned with ``segment(doc).blocks``."""
+        document = doc if isinstance(doc, Document) else self.segment(doc, input=input, encoding=encoding)
+        return self.score_documents([document])[0]
+
+    def _extraction(self, document: Document, probs: np.ndarray, threshold: Threshold) -> Extraction:
+        if not document.blocks:
+            return Extraction(
+                text="", title=document.title, blocks=(), source=document.source, encoding=document.encoding,
+                truncated=document.truncated,
+            )
+        thr = self.bundle(document.source).threshold_for(threshold)
+        scored = tuple(
+            ScoredBlock(block=b, score=float(p), is_content=bool(p >= thr))
+            for b, p in zip(document.blocks, probs.tolist(), strict=True)
+        )
+        return Extraction(
+            text=assemble_text(scored),
+            title=document.title,
+            blocks=scored,
+            source=document.source,
+            threshold=thr,
+            encoding=document.encoding,
+            truncated=document.truncated,
+        )
+
+    def extract_document(self, document: Document, *, threshold: Threshold = None) -> Extraction:
+        """Score and assemble an already segmented Document."""
+        return self._extraction(document, self.score_documents([document])[0], threshold)
+
+    def extract(
+        self,
+        doc: bytes | str,
+        *,
+        url: str | None = None,
+        input: InputKind = "auto",
+        threshold: Threshold = None,
+        encoding: str | None = None,
+    ) -> Extraction:
+        """Extract the main content of one page (HTML bytes/str or plain text)."""
+        del url  # reserved for URL-aware features; accepted so scrapers can pass it today
+        document = self.segment(doc, input=input, encoding=encoding)
+        return self._extraction(document, self.score_documents([document])[0], threshold)
+
+    def extract_many(
+        self, docs: Sequence[bytes | str], *, input: InputKind = "auto", threshold: Threshold = None
+    ) -> list[Extraction]:
+        """Extract many pages with one batched model call per input kind (faster than a loop over extract)."""
+        documents = [self.segment(d, input=input) for d in docs]
+        probs = self.score_documents(documents)
+        return [self._extraction(d, p, threshold) for d, p in zip(documents, probs, strict=True)]
+
+
+def extract(
+    doc: bytes | str,
+    *,
+    url: str | None = None,
+    input: InputKind = "auto",
+    threshold: Threshold = None,
+    encoding: str | None = None,
+) -> Extraction:
+    """Extract the main content of a page with the shipped default models."""
+    return Detector.default().extract(doc, url=url, input=input, threshold=threshold, encoding=encoding)
+
+
+def extract_text(doc: bytes | str, url: str | None = None, **kwargs) -> str:
+    """The main content of a page as plain text (paragraphs separated by blank lines)."""
+    return extract(doc, url=url, **kwargs).text

@@ -1,0 +1,1 @@
+"""Training-side code for bpdetect: dataset adapters, gold-to-block labeling, splits, training and evaluation."""

@@ -1,0 +1,232 @@
+"""Labeled block matrices from corpora: segment every page, label blocks by gold alignment, featurize; cached."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+
+from bpdetect import __version__
+from bpdetect.features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION, featurize
+from bpdetect.records import Document
+from bpdetect.segment import segment_html, segment_text
+
+from .align import align_blocks
+from .corpora import INDEX_FILE, Page, iter_pages, list_corpora
+from .render import render_text, style_for
+from .splits import is_validation
+
+__all__ = ["BlockSet", "build_corpus", "load_blocksets", "page_document"]
+
+log = logging.getLogger(__name__)
+# Pages per joblib task: large enough to amortize process overhead, small enough to balance two cores.
+CHUNK_PAGES = 40
+
+
+@dataclass
+class BlockSet:
+    """All blocks of one corpus for one input kind, rows grouped by page."""
+
+    corpus: str
+    input: str
+    X: np.ndarray  # (n_blocks, n_features) float32
+    overlap: np.ndarray  # fraction of each block's tokens aligned to the gold
+    n_tokens: np.ndarray  # tokens per block (alignment tokenizer)
+    n_matched: np.ndarray  # aligned tokens per block
+    chars: np.ndarray  # characters per block
+    page: np.ndarray  # page index (0..n_pages-1) of each block
+    page_ids: np.ndarray  # page id strings
+    page_groups: np.ndarray  # site group strings (split unit)
+    page_gold_tokens: np.ndarray  # gold tokens per page
+    page_val: np.ndarray  # bool: page is in the validation share
+    page_reach: np.ndarray  # share of the page's gold tokens that align to any of its blocks
+
+    def subset(self, pages: np.ndarray) -> BlockSet:
+        """Only the given pages (boolean mask over pages), renumbered."""
+        keep_rows = pages[self.page]
+        new_index = np.cumsum(pages) - 1
+        return BlockSet(
+            corpus=self.corpus,
+            input=self.input,
+            X=self.X[keep_rows],
+            overlap=self.overlap[keep_rows],
+            n_tokens=self.n_tokens[keep_rows],
+            n_matched=self.n_matched[keep_rows],
+            chars=self.chars[keep_rows],
+            page=new_index[self.page[keep_rows]],
+            page_ids=self.page_ids[pages],
+            page_groups=self.page_groups[pages],
+            page_gold_tokens=self.page_gold_tokens[pages],
+            page_val=self.page_val[pages],
+            page_reach=self.page_reach[pages],
+        )
+
+    @property
+    def n_pages(self) -> int:
+        """Number of pages."""
+        return len(self.page_ids)
+
+
+def corpus_dir(root: Path, corpus: str) -> Path:
+    """The folder of one corpus: root itself when root is that corpus, else root/corpus."""
+    root = Path(root)
+    if (root / INDEX_FILE).is_file() and root.name == corpus:
+        return root
+    return root / corpus
+
+
+def page_document(page: Page, input_kind: str) -> Document | None:
+    """Segment a page as HTML, or render it as a naive scraper's text dump and segment that.
+
+    Pages whose index entry says ``input: "text"`` are already text dumps: they serve the text model only.
+    """
+    if page.extra.get("input") == "text":
+        return segment_text(page.html) if input_kind == "text" else None
+    doc = segment_html(page.html)
+    if input_kind == "html":
+        return doc
+    text = render_text(page.html, doc, style_for(f"{page.corpus}/{page.id}"))
+    return segment_text(text)
+
+
+def _page_rows(page: Page, input_kind: str) -> tuple | None:
+    try:
+        doc = page_document(page, input_kind)
+    except Exception as exc:  # a page that cannot be read is skipped, and said so
+        log.warning("skipping %s/%s: %s", page.corpus, page.id, exc)
+        return None
+    if doc is None or not doc.blocks:
+        return None
+    al = align_blocks([b.text for b in doc.blocks], page.gold)
+    X = featurize(doc.blocks)
+    chars = np.fromiter((b.n_chars for b in doc.blocks), dtype=np.int64, count=len(doc.blocks))
+    reach = float(al.n_matched.sum()) / al.n_gold_tokens if al.n_gold_tokens else 1.0
+    return X, al.overlap, al.n_tokens, al.n_matched, chars, page.id, page.group, al.n_gold_tokens, reach
+
+
+def _chunk_rows(pages: Sequence[Page], input_kind: str) -> list[tuple | None]:
+    return [_page_rows(p, input_kind) for p in pages]
+
+
+def _chunks(items: Iterable[Page], size: int) -> Iterable[list[Page]]:
+    buf: list[Page] = []
+    for it in items:
+        buf.append(it)
+        if len(buf) == size:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
+
+
+def _code_fingerprint() -> str:
+    """Hash of the code that decides blocks, labels and features: any edit there invalidates cached matrices."""
+    import bpdetect
+
+    pkg = Path(bpdetect.__file__).parent
+    h = hashlib.sha256()
+    for name in ("decode.py", "dom.py", "segment.py", "textstats.py", "features.py"):
+        h.update((pkg / name).read_bytes())
+    for name in ("align.py", "corpora.py", "render.py", "dataset.py"):
+        h.update((Path(__file__).parent / name).read_bytes())
+    return h.hexdigest()
+
+
+def _cache_key(root: Path, corpus: str, input_kind: str) -> str:
+    index = corpus_dir(root, corpus) / INDEX_FILE
+    st = index.stat()
+    raw = f"{__version__}|{FEATURE_SCHEMA_VERSION}|{','.join(FEATURE_NAMES)}|{input_kind}|{index.resolve()}"
+    raw += f"|{st.st_size}|{int(st.st_mtime)}|{_code_fingerprint()}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def build_corpus(
+    root: Path,
+    corpus: str,
+    input_kind: str = "html",
+    *,
+    n_jobs: int = 1,
+    cache_dir: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> BlockSet:
+    """Segment, label and featurize every page of one corpus (read from / written to cache_dir if given)."""
+    cache = None
+    if cache_dir is not None:
+        cache = Path(cache_dir) / f"{corpus}-{input_kind}-{_cache_key(root, corpus, input_kind)}.npz"
+        if cache.is_file():
+            with np.load(cache, allow_pickle=False) as z:
+                bs = BlockSet(corpus=corpus, input=input_kind, **{k: z[k] for k in z.files})
+            if progress:
+                progress(bs.n_pages)
+            return bs
+    results: list[tuple | None] = []
+    tasks = (delayed(_chunk_rows)(chunk, input_kind) for chunk in _chunks(iter_pages(root, [corpus]), CHUNK_PAGES))
+    for rows in Parallel(n_jobs=n_jobs, return_as="generator")(tasks):
+        results.extend(rows)
+        if progress:
+            progress(len(rows))
+    rows = [r for r in results if r is not None]
+    n_feat = len(FEATURE_NAMES)
+    if not rows:
+        empty = np.zeros(0)
+        bs = BlockSet(
+            corpus,
+            input_kind,
+            np.zeros((0, n_feat), np.float32),
+            empty,
+            empty,
+            empty,
+            empty,
+            np.zeros(0, np.int64),
+            np.array([], dtype=str),
+            np.array([], dtype=str),
+            empty,
+            np.zeros(0, bool),
+        )
+    else:
+        sizes = [len(r[0]) for r in rows]
+        bs = BlockSet(
+            corpus=corpus,
+            input=input_kind,
+            X=np.vstack([r[0] for r in rows]).astype(np.float32),
+            overlap=np.concatenate([r[1] for r in rows]),
+            n_tokens=np.concatenate([r[2] for r in rows]),
+            n_matched=np.concatenate([r[3] for r in rows]),
+            chars=np.concatenate([r[4] for r in rows]),
+            page=np.repeat(np.arange(len(rows)), sizes),
+            page_ids=np.array([r[5] for r in rows]),
+            page_groups=np.array([r[6] for r in rows]),
+            page_gold_tokens=np.array([r[7] for r in rows], dtype=np.int64),
+            page_val=np.array([is_validation(corpus, r[6]) for r in rows], dtype=bool),
+            page_reach=np.array([r[8] for r in rows], dtype=np.float64),
+        )
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(cache.name + ".tmp.npz")
+        np.savez(tmp, **{k: getattr(bs, k) for k in BlockSet.__dataclass_fields__ if k not in ("corpus", "input")})
+        tmp.replace(cache)
+    return bs
+
+
+def load_blocksets(
+    roots: Sequence[Path],
+    input_kind: str = "html",
+    *,
+    corpora: Sequence[str] | None = None,
+    n_jobs: int = 1,
+    cache_dir: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[BlockSet]:
+    """BlockSets for every corpus found under the given dataset roots (or only the named corpora)."""
+    out: list[BlockSet] = []
+    for root in roots:
+        for name in list_corpora(root):
+            if corpora and name not in corpora:
+                continue
+            out.append(build_corpus(root, name, input_kind, n_jobs=n_jobs, cache_dir=cache_dir, progress=progress))
+    return out

@@ -1,0 +1,218 @@
+"""Train a BlockClassifier on labeled BlockSets, pick the threshold on site-wise validation pages, bundle it."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bpdetect.model import BlockClassifier
+from bpdetect.persist import ModelBundle
+
+from .align import DEFAULT_THRESHOLD
+from .corpora import INDEX_FILE
+from .dataset import BlockSet, corpus_dir
+
+__all__ = [
+    "PageScores",
+    "Stacked",
+    "fbeta_by_threshold",
+    "page_scores",
+    "stack",
+    "train_model",
+]
+
+SEED = 0
+# Training pages whose gold reaches fewer of their blocks' tokens than this are left out: their gold was made for
+# another version of the page, or the text is hidden/scripted where no block can hold it (the suspect-list rule).
+MIN_GOLD_REACH = 0.6
+# Thresholds tried when tuning; content probabilities rarely matter below 0.05 or above 0.95.
+THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
+# Presets: the threshold maximizing F-beta over validation pages; beta < 1 favours precision, > 1 recall.
+PRESET_BETAS = {"precision": 0.5, "balanced": 1.0, "recall": 2.0}
+
+
+@dataclass
+class Stacked:
+    """Several BlockSets concatenated, with global page ids and per-block training weights."""
+
+    X: np.ndarray
+    y: np.ndarray
+    weight: np.ndarray
+    doc: np.ndarray
+    site: np.ndarray
+    chars: np.ndarray
+    n_tokens: np.ndarray
+    n_matched: np.ndarray
+    page_gold_tokens: np.ndarray
+    page_corpus: np.ndarray
+
+
+def stack(sets: Sequence[BlockSet], label_threshold: float = DEFAULT_THRESHOLD) -> Stacked:
+    """Concatenate BlockSets; a block's weight is its share of its page's tokens, so every page counts equally."""
+    parts: list[tuple] = []
+    offset = 0
+    for bs in sets:
+        if bs.n_pages == 0:
+            continue
+        doc = bs.page + offset
+        page_tok = np.bincount(bs.page, weights=bs.n_tokens, minlength=bs.n_pages)
+        weight = bs.n_tokens / np.maximum(page_tok[bs.page], 1.0)
+        site = np.char.add(f"{bs.corpus}/", bs.page_groups.astype(str))[bs.page]
+        parts.append((bs, doc, weight, site))
+        offset += bs.n_pages
+    if not parts:
+        raise ValueError("no labeled blocks to train on")
+    return Stacked(
+        X=np.vstack([p[0].X for p in parts]),
+        y=np.concatenate([p[0].overlap >= label_threshold for p in parts]).astype(np.int64),
+        weight=np.concatenate([p[2] for p in parts]),
+        doc=np.concatenate([p[1] for p in parts]),
+        site=np.concatenate([p[3] for p in parts]),
+        chars=np.concatenate([p[0].chars for p in parts]).astype(np.float64),
+        n_tokens=np.concatenate([p[0].n_tokens for p in parts]),
+        n_matched=np.concatenate([p[0].n_matched for p in parts]),
+        page_gold_tokens=np.concatenate([p[0].page_gold_tokens for p in parts]),
+        page_corpus=np.concatenate([np.full(p[0].n_pages, p[0].corpus) for p in parts]),
+    )
+
+
+@dataclass
+class PageScores:
+    """Per-page alignment-based token precision, recall and F1 of a block selection."""
+
+    precision: np.ndarray
+    recall: np.ndarray
+    f1: np.ndarray
+
+
+def page_scores(selected: np.ndarray, s: Stacked) -> PageScores:
+    """Token P/R/F1 per page when the selected blocks are returned (aligned tokens count as correct)."""
+    n_pages = len(s.page_gold_tokens)
+    tp = np.bincount(s.doc, weights=s.n_matched * selected, minlength=n_pages)
+    pred = np.bincount(s.doc, weights=s.n_tokens * selected, minlength=n_pages)
+    gold = s.page_gold_tokens.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(pred > 0, tp / pred, 0.0)
+        r = np.where(gold > 0, tp / gold, 0.0)
+        f = np.where(p + r > 0, 2 * p * r / (p + r), 0.0)
+    both_empty = (pred == 0) & (gold == 0)
+    p[both_empty] = r[both_empty] = f[both_empty] = 1.0
+    return PageScores(p, r, f)
+
+
+def fbeta_by_threshold(prob: np.ndarray, s: Stacked, betas: Sequence[float] = (1.0,)) -> dict[float, np.ndarray]:
+    """Mean over pages of F-beta (from mean P and R per page) for every threshold of THRESHOLD_GRID."""
+    out = {b: np.zeros(len(THRESHOLD_GRID)) for b in betas}
+    for i, t in enumerate(THRESHOLD_GRID):
+        ps = page_scores(prob >= t, s)
+        for b in betas:
+            b2 = b * b
+            den = b2 * ps.precision + ps.recall
+            fb = np.where(den > 0, (1 + b2) * ps.precision * ps.recall / np.where(den > 0, den, 1), 0.0)
+            out[b][i] = fb.mean()
+    return out
+
+
+@dataclass
+class TrainResult:
+    """A trained bundle and what was measured while training it."""
+
+    bundle: ModelBundle
+    seconds: float
+    validation: dict[str, Any] = field(default_factory=dict)
+
+
+def _corpus_fingerprint(root: Path, corpus: str) -> str | None:
+    index = corpus_dir(root, corpus) / INDEX_FILE
+    if not index.is_file():
+        return None
+    return hashlib.sha256(index.read_bytes()).hexdigest()[:16]
+
+
+def train_model(
+    sets: Sequence[BlockSet],
+    input_kind: str,
+    *,
+    params: dict[str, Any] | None = None,
+    roots: Sequence[Path] = (),
+    use_validation_split: bool = True,
+) -> TrainResult:
+    """Fit on the training pages, tune thresholds on the validation pages, and return the bundle."""
+    t0 = time.perf_counter()
+    train_sets = []
+    for bs in sets:
+        keep = ~bs.page_val if use_validation_split else np.ones(bs.n_pages, bool)
+        train_sets.append(bs.subset(keep & (bs.page_reach >= MIN_GOLD_REACH)))
+    val_sets = [bs.subset(bs.page_val) for bs in sets] if use_validation_split else []
+    val_sets = [v for v in val_sets if v.n_pages]
+    tr = stack(train_sets)
+    clf = BlockClassifier(random_state=SEED, **(params or {}))
+    clf.fit(tr.X, tr.y, sample_weight=tr.weight, doc=tr.doc, site=tr.site, chars=tr.chars)
+    threshold = 0.5
+    presets: dict[str, float] = {}
+    validation: dict[str, Any] = {}
+    if val_sets:
+        va = stack(val_sets)
+        prob = clf.predict_proba(va.X, doc=va.doc, chars=va.chars)[:, 1]
+        curves = fbeta_by_threshold(prob, va, list(PRESET_BETAS.values()))
+        for name, beta in PRESET_BETAS.items():
+            presets[name] = float(THRESHOLD_GRID[int(np.argmax(curves[beta]))])
+        threshold = presets["balanced"]
+        ps = page_scores(prob >= threshold, va)
+        per_corpus = {}
+        for corpus in np.unique(va.page_corpus):
+            m = va.page_corpus == corpus
+            per_corpus[str(corpus)] = {
+                "pages": int(m.sum()),
+                "f1_mean": float(ps.f1[m].mean()),
+                "f1_median": float(np.median(ps.f1[m])),
+                "precision_mean": float(ps.precision[m].mean()),
+                "recall_mean": float(ps.recall[m].mean()),
+            }
+        validation = {
+            "pages": len(va.page_gold_tokens),
+            "blocks": len(va.y),
+            "metric": "alignment token F1 per page (aligned tokens of returned blocks vs gold tokens)",
+            "f1_mean": float(ps.f1.mean()),
+            "f1_macro_corpora": float(np.mean([c["f1_mean"] for c in per_corpus.values()])),
+            "per_corpus": per_corpus,
+            "threshold_curve": {str(t): float(v) for t, v in zip(THRESHOLD_GRID, curves[1.0], strict=True)},
+        }
+    seconds = time.perf_counter() - t0
+    corpora_meta = []
+    for bs in sets:
+        fp = next((f for f in (_corpus_fingerprint(r, bs.corpus) for r in roots) if f), None)
+        corpora_meta.append(
+            {
+                "name": bs.corpus,
+                "pages": int(bs.n_pages),
+                "train_pages": int((~bs.page_val).sum()) if use_validation_split else int(bs.n_pages),
+                "index_sha256_16": fp,
+            }
+        )
+    bundle = ModelBundle(
+        classifier=clf,
+        input=input_kind,
+        threshold=threshold,
+        presets=presets,
+        metadata={
+            "training": {
+                "corpora": corpora_meta,
+                "blocks": len(tr.y),
+                "pages": len(tr.page_gold_tokens),
+                "seed": SEED,
+                "label_rule": f"block content when >= {DEFAULT_THRESHOLD} of its tokens align to gold",
+                "split": "site-wise: crc32(corpus, site) % 5 == 0 is validation" if use_validation_split else "none",
+                "seconds": round(seconds, 1),
+            },
+            "validation": validation,
+            "created": time.strftime("%Y-%m-%d"),
+        },
+    )
+    return TrainResult(bundle=bundle, seconds=seconds, validation=validation)
