@@ -153,13 +153,13 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        max_iter: int = 250,
+        max_iter: int = 200,
         learning_rate: float = 0.1,
         max_leaf_nodes: int = 31,
         min_samples_leaf: int = 40,
         l2_regularization: float = 1.0,
         context: bool = True,
-        context_folds: int = 3,
+        context_folds: int = 2,
         early_stopping: bool = False,
         random_state: int = 0,
     ) -> None:
@@ -193,8 +193,13 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         doc: np.ndarray | None = None,
         site: Sequence[object] | None = None,
         chars: np.ndarray | None = None,
+        fit_rows: np.ndarray | None = None,
     ) -> BlockClassifier:
-        """Fit stage 1 (and stage 2 with out-of-fold stage-1 scores); ``doc`` marks contiguous documents."""
+        """Fit stage 1 (and stage 2 with out-of-fold stage-1 scores); ``doc`` marks contiguous documents.
+
+        ``fit_rows`` (boolean) limits the rows the boosters are fitted on (e.g. a sample of tiny blocks); every row
+        still takes part in the second pass's neighbour features.
+        """
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y).astype(np.int64)
         n = len(y)
@@ -202,10 +207,12 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         self.bin_edges_ = fit_bin_edges(X, self.random_state)
         X = quantize(X, self.bin_edges_)
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=np.float64)
-            sample_weight = sample_weight / max(float(sample_weight.mean()), 1e-12)
-        self.stage1_ = self._new_stage().fit(X, y, sample_weight=sample_weight)
+        rows = np.ones(n, dtype=bool) if fit_rows is None else np.asarray(fit_rows, dtype=bool)
+        if sample_weight is None:
+            sample_weight = np.ones(n)
+        sample_weight = np.asarray(sample_weight, dtype=np.float64)
+        sample_weight = sample_weight / max(float(sample_weight[rows].mean()), 1e-12)
+        self.stage1_ = self._new_stage().fit(X[rows], y[rows], sample_weight=sample_weight[rows])
         self.stage2_ = None
         if not self.context:
             return self
@@ -216,15 +223,14 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         oof = np.zeros(n)
         for k in range(self.context_folds):
             test = folds == k
-            if not test.any() or test.all():
+            train = ~test & rows
+            if not test.any() or not train.any():
                 oof[test] = self.stage1_.predict_proba(X[test])[:, 1]
                 continue
-            train = ~test
-            sw = None if sample_weight is None else sample_weight[train]
-            m = self._new_stage().fit(X[train], y[train], sample_weight=sw)
+            m = self._new_stage().fit(X[train], y[train], sample_weight=sample_weight[train])
             oof[test] = m.predict_proba(X[test])[:, 1]
         X2 = np.hstack([X, context_features(oof, chars, starts)])
-        self.stage2_ = self._new_stage().fit(X2, y, sample_weight=sample_weight)
+        self.stage2_ = self._new_stage().fit(X2[rows], y[rows], sample_weight=sample_weight[rows])
         return self
 
     def predict_proba(self, X: np.ndarray, *, doc: np.ndarray | None = None, chars: np.ndarray | None = None):
