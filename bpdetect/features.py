@@ -33,7 +33,7 @@ __all__ = ["FEATURE_NAMES", "FEATURE_SCHEMA_VERSION", "featurize"]
 
 # Bump whenever a feature is added, removed, reordered or its definition changes: models record it and refuse a
 # mismatched schema.
-FEATURE_SCHEMA_VERSION = 1
+FEATURE_SCHEMA_VERSION = 2
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Tunable constants (heuristics, not learned)
@@ -275,6 +275,7 @@ _STOPWORDS: frozenset[str] = frozenset(
 )
 
 # Month names and abbreviations (en, de, fr, es, it, pt, nl), lowercased; a date is a month next to a number.
+# Abbreviations that are common words next to numbers elsewhere ("gen 2", "set 3", "out 5") are left out.
 _MONTHS: frozenset[str] = frozenset(
     """
     january february march april may june july august september october november december
@@ -283,8 +284,8 @@ _MONTHS: frozenset[str] = frozenset(
     janvier février mars avril juin juillet août septembre octobre novembre décembre janv févr avr juil déc
     enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre
     ene abr ago dic
-    gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre gen mag giu lug ott
-    janeiro fevereiro março maio junho julho setembro outubro novembro dezembro fev set out dez
+    gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre mag giu lug ott
+    janeiro fevereiro março maio junho julho setembro outubro novembro dezembro fev dez
     januari februari maart mei augustus mrt okt
     """.split()
 )
@@ -497,27 +498,36 @@ _PAGE_SCANS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 # Punctuation stripped from both ends of a whitespace token before it is looked up ("(c)" -> "c", "2024," -> "2024").
 _TOKEN_STRIP = "\"'“”‘’„«»‹›()[]{}<>.,;:!?¡¿…*#|/\\-–—_~•·"
-# Characters that open a list-like line ("• item", "- item", "» link").
-_BULLET_CHARS = frozenset("•·-–—*»›>▪■□◦●○►▶✓✔+")
-_SENT_END_CHARS = frozenset(".!?…。！？")
-# Closing quotes/brackets stripped before looking at a block's last character.
-_TRAILING_CLOSERS = " \t\n\"'”’»)]}"
-
 # Character classes counted per block with one lookup table over the page's code points (BMP only; the rest are
 # class 0): commas, sentence-ending punctuation, separators typical of menus, breadcrumbs and footers.
 _CHAR_CLASSES: tuple[str, ...] = (",", ".!?。！？", "|•·»›«‹→/")
+# Flags of a block's first and last characters, looked up the same way.
+_CH_BULLET = 1  # opens a list-like line ("• item", "- item", "» link")
+_CH_SENT_END = 2  # ends a sentence
+_CH_COLON = 4
+_CH_SKIP = 8  # skipped when looking for the first/last character: white space, closing quotes and brackets
+_CHAR_FLAG_CHARS: tuple[tuple[int, str], ...] = (
+    (_CH_BULLET, "•·-–—*»›>▪■□◦●○►▶✓✔+"),
+    (_CH_SENT_END, ".!?…。！？"),
+    (_CH_COLON, ":："),
+    (_CH_SKIP, " \t\n\u00a0\"'”’»)]}"),
+)
 
 
-def _char_class_table() -> np.ndarray:
-    """Lookup table from a BMP code point to its 1-based class in _CHAR_CLASSES (0: none)."""
-    table = np.zeros(0x10000, dtype=np.uint8)
+def _char_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Lookup tables from a BMP code point to its 1-based class in _CHAR_CLASSES and to its _CH_* flags."""
+    classes = np.zeros(0x10000, dtype=np.uint8)
     for k, chars in enumerate(_CHAR_CLASSES, start=1):
         for ch in chars:
-            table[ord(ch)] = k
-    return table
+            classes[ord(ch)] = k
+    flags = np.zeros(0x10000, dtype=np.uint8)
+    for flag, chars in _CHAR_FLAG_CHARS:
+        for ch in chars:
+            flags[ord(ch)] |= flag
+    return classes, flags
 
 
-_CHAR_CLASS_TABLE = _char_class_table()
+_CHAR_CLASS_TABLE, _CHAR_FLAG_TABLE = _char_tables()
 
 _CLASS_FAMILY_RES: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for _, p in _CLASS_FAMILY_PATTERNS)
 _FAMILY_BITS = np.array([1 << k for k in range(len(_CLASS_FAMILIES))], dtype=np.int64)
@@ -550,8 +560,6 @@ _NUM_FIELDS: tuple[str, ...] = (
 _F: dict[str, int] = {name: k for k, name in enumerate(_NUM_FIELDS)}
 _get_nums = attrgetter(*_NUM_FIELDS)
 _get_strs = attrgetter("text", "tag", "path", "class_tokens", "source", "bullet")
-_first_char = itemgetter(slice(0, 1))
-_last_char = itemgetter(slice(-1, None))
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Per-token facts, memoized (a pure function of the token: the memo never changes any result)
@@ -571,7 +579,7 @@ _TF_LEN_SHIFT = 16  # the stripped length sits above the flag bits
 _TF_FLAGS: tuple[int, ...] = (_TF_ALPHA, _TF_DIGIT, _TF_CAP, _TF_STOP, _TF_SHORT)
 
 _TOKEN_FACTS: dict[str, int] = {}
-# The memo is cleared when it grows past this many tokens (a few tens of MB at most).
+# The memo is replaced by an empty one when it would grow past this many tokens (a few tens of MB at most).
 _TOKEN_FACTS_MAX = 1 << 18
 
 
@@ -605,11 +613,13 @@ def _compute_token_facts(token: str) -> int:
 
 def _token_facts(distinct: Iterable[str], tokens: list[str]) -> np.ndarray:
     """Packed facts of every token (memoized per distinct token; `distinct` lists each token of `tokens` once)."""
-    memo = _TOKEN_FACTS
+    global _TOKEN_FACTS
+    memo = _TOKEN_FACTS  # a local reference: entries are never removed from a memo, so lookups below cannot miss
     missing = [token for token in distinct if token not in memo]
     if missing:
         if len(memo) + len(missing) > _TOKEN_FACTS_MAX:
-            memo.clear()
+            # Start a fresh memo instead of clearing: another thread may be reading the old one.
+            memo = _TOKEN_FACTS = {}
             missing = list(distinct)
         memo.update(zip(missing, map(_compute_token_facts, missing), strict=True))
     return np.fromiter(map(memo.__getitem__, tokens), dtype=np.int64, count=len(tokens))
@@ -681,23 +691,53 @@ def _ids(keys: list) -> tuple[np.ndarray, list]:
     return np.fromiter(map(index.__getitem__, keys), dtype=np.int64, count=len(keys)), distinct
 
 
-def _joined(texts: list[str]) -> tuple[str, np.ndarray]:
-    """The texts joined by _SEP and each text's start offset in the joined string."""
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
+def _joined(texts: list[str]) -> tuple[str, np.ndarray, np.ndarray]:
+    """The texts joined by _SEP, each text's start offset in the joined string, and each text's length."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     starts = np.zeros(len(texts), dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    return _SEP.join(texts), starts
+    np.cumsum(lengths[:-1] + 1, out=starts[1:])
+    return _SEP.join(texts), starts, lengths
 
 
-def _char_class_counts(doc: str, starts: np.ndarray, n: int) -> np.ndarray:
-    """(n, len(_CHAR_CLASSES)) counts of each character class per block, from the joined page text."""
+@dataclass(slots=True)
+class _PageChars:
+    """Per-block facts read from the code points of the whole page at once."""
+
+    class_counts: np.ndarray  # (n, len(_CHAR_CLASSES)) counts of each character class
+    first: str  # each block's first non-skipped character (NUL for empty blocks)
+    first_flags: np.ndarray  # _CH_* flags of that character
+    last_flags: np.ndarray  # _CH_* flags of the last character, closing quotes/brackets/spaces skipped
+
+
+def _page_chars(doc: str, starts: np.ndarray, lengths: np.ndarray) -> _PageChars:
+    """Character-class counts and first/last-character facts of every block, from the NUL-joined page text."""
+    n = starts.shape[0]
     k = len(_CHAR_CLASSES) + 1
-    codes = np.frombuffer(doc.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    classes = _CHAR_CLASS_TABLE[np.minimum(codes, 0xFFFF)]
+    # A trailing NUL makes every index below valid: an empty block's "first" and "last" characters are NULs.
+    codes = np.frombuffer((doc + _SEP).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    bmp = np.minimum(codes, 0xFFFF)
+    classes = _CHAR_CLASS_TABLE[bmp]
     where = np.flatnonzero(classes)
     block = np.searchsorted(starts, where, side="right") - 1
     counts = np.bincount(block * k + classes[where], minlength=n * k).astype(np.float64)
-    return counts.reshape(n, k)[:, 1:]
+    ends = starts + lengths
+
+    def skip(pos: np.ndarray, step: int, limit: np.ndarray) -> np.ndarray:
+        # Step over up to two skippable characters (a space and a closing quote, say) without leaving the block.
+        for _ in range(2):
+            movable = ((_CHAR_FLAG_TABLE[bmp[pos]] & _CH_SKIP) != 0) & (pos + step != limit)
+            pos = pos + step * movable
+        return pos
+
+    first_pos = skip(starts.copy(), 1, ends)
+    last_pos = np.where(lengths > 0, skip(ends - 1, -1, starts - 1), ends)
+    first_codes = codes[first_pos]
+    return _PageChars(
+        class_counts=counts.reshape(n, k)[:, 1:],
+        first=first_codes.tobytes().decode("utf-32-le", "surrogatepass"),
+        first_flags=_CHAR_FLAG_TABLE[bmp[first_pos]],
+        last_flags=_CHAR_FLAG_TABLE[bmp[last_pos]],
+    )
 
 
 def _collect(blocks: Sequence[Block]) -> _Base:
@@ -718,11 +758,10 @@ def _collect(blocks: Sequence[Block]) -> _Base:
     path_id, distinct_paths = _ids(paths)
     parent_of_path, _ = _ids([p.rpartition("/")[0] for p in distinct_paths])
     bits = list(map(_class_bits, classes))
-    firsts = list(map(_first_char, map(str.lstrip, texts)))
-    lasts = list(map(_last_char, map(str.rstrip, texts, repeat(_TRAILING_CLOSERS))))
     tok_lists = list(map(str.split, texts))
     text_counts = Counter(texts)
-    doc, starts = _joined(texts)
+    doc, starts, lengths = _joined(texts)
+    chars = _page_chars(doc, starts, lengths)
     return _Base(
         n=n,
         num=num,
@@ -737,12 +776,12 @@ def _collect(blocks: Sequence[Block]) -> _Base:
         any_bits=arr(map(itemgetter(1), bits), np.int64),
         n_class_tokens=arr(map(len, classes)),
         has_bullet=arr(map(bool, bullets)),
-        starts_upper=arr(map(str.isupper, firsts)),
-        starts_bullet=arr(map(_BULLET_CHARS.__contains__, firsts)),
-        ends_sent=arr(map(_SENT_END_CHARS.__contains__, lasts)),
-        ends_colon=arr(map(":".__eq__, lasts)),
+        starts_upper=arr(map(str.isupper, chars.first)),
+        starts_bullet=((chars.first_flags & _CH_BULLET) != 0).astype(np.float64),
+        ends_sent=((chars.last_flags & _CH_SENT_END) != 0).astype(np.float64),
+        ends_colon=((chars.last_flags & _CH_COLON) != 0).astype(np.float64),
         all_caps=arr(map(str.isupper, texts)),
-        char_counts=_char_class_counts(doc, starts, n),
+        char_counts=chars.class_counts,
         # Occurrences of the same text elsewhere on the page (zeroed for empty texts later).
         repeat_count=arr(map(text_counts.__getitem__, texts)) - 1.0,
         tok_count=arr(map(len, tok_lists)),
@@ -772,7 +811,8 @@ def _token_index(base: _Base) -> _Tokens:
     count = np.fromiter(map(counter.__getitem__, tokens), dtype=np.float64, count=len(tokens))
     count[(facts & _TF_WORD) == 0] = 0.0  # punctuation-only tokens ("|", "»", "-") are never frequent words
     # The page's most frequent words: the DOC_TOP_TOKENS largest counts among words seen at least twice (ties kept).
-    counts = np.fromiter((c for t, c in counter.items() if c >= 2), dtype=np.float64)
+    counts = np.fromiter(counter.values(), dtype=np.float64, count=len(counter))
+    counts = counts[counts >= 2]
     top = np.zeros(len(tokens), dtype=bool)
     if counts.size:
         k = min(DOC_TOP_TOKENS, counts.size)
@@ -790,10 +830,24 @@ def _token_index(base: _Base) -> _Tokens:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den elementwise (broadcasting), 0 where den is 0."""
-    num, den = np.broadcast_arrays(num, den)
-    return np.divide(num, den, out=np.zeros(num.shape, dtype=np.float64), where=den > 0)
+def _ratio(num: np.ndarray, den: np.ndarray | float) -> np.ndarray:
+    """num / den elementwise (den may be a scalar or broadcast against num), 0 where den is 0."""
+    if np.ndim(den) == 0:
+        d = float(den)
+        return num / d if d > 0 else np.zeros(num.shape)
+    shape = num.shape if num.ndim >= np.ndim(den) else np.shape(den)
+    return np.divide(num, den, out=np.zeros(shape), where=den > 0)
+
+
+def _unit(a: np.ndarray) -> np.ndarray:
+    """a clipped to [0, 1] (ratios of counts from a segmenter that may count differently)."""
+    return np.minimum(np.maximum(a, 0.0), 1.0)
+
+
+def _median(a: np.ndarray) -> float:
+    """Upper median of a non-empty array (np.median costs ~10 us of Python overhead per call)."""
+    k = a.shape[0] // 2
+    return float(np.partition(a, k)[k])
 
 
 def _shift(a: np.ndarray, offset: int) -> np.ndarray:
@@ -866,10 +920,8 @@ def _length_and_style(base: _Base, cols: Cols) -> None:
     cols["n_sentences"] = base.col("n_sentences")
     cols["n_lines"] = lines
     # Ratios of the block's own counts, all in [0, 1] (clipped in case a segmenter counts differently).
-    shares = np.clip(
-        _ratio(base.num[:, [_F["n_link_chars"], _F["n_punct"], _F["n_digits"], _F["n_upper"]]], chars[:, None]),
-        0.0,
-        1.0,
+    shares = _unit(
+        _ratio(base.num[:, [_F["n_link_chars"], _F["n_punct"], _F["n_digits"], _F["n_upper"]]], chars[:, None])
     )
     _put(cols, ("link_density", "punct_ratio", "digit_ratio", "upper_ratio"), shares)
     cols["n_links"] = base.col("n_links")
@@ -880,7 +932,7 @@ def _length_and_style(base: _Base, cols: Cols) -> None:
     cols["words_per_line"] = words / lines
     cols["chars_per_line"] = chars / lines
     commas, sent_punct, seps = base.char_counts.T
-    cols["sent_punct_ratio"] = np.clip(_ratio(sent_punct, base.col("n_punct")), 0.0, 1.0)
+    cols["sent_punct_ratio"] = _unit(_ratio(sent_punct, base.col("n_punct")))
     cols["commas_per_word"] = _ratio(commas, words)
     cols["sep_chars_per_word"] = seps / np.maximum(words, 1.0)
     cols["starts_upper"] = base.starts_upper
@@ -903,12 +955,12 @@ def _token_stats(base: _Base, tok: _Tokens, cols: Cols) -> None:
         )
     ).astype(np.float64)
     sums = _per_block_sums(per_token, base.tok_count)
-    shares = _ratio(sums[:, 1:], base.tok_count[:, None])
+    # Shares of all tokens (columns 1 and 3-8 above); title case is a share of the alphabetic tokens only.
+    shares = _ratio(sums[:, [1, 3, 4, 5, 6, 7, 8]], base.tok_count[:, None])
     _put(
         cols,
         (
             "digit_token_share",
-            "title_case_share",  # overwritten below: capitalized share of alphabetic tokens
             "stopword_share",
             "short_token_share",
             "doc_frequent_token_share",
@@ -986,12 +1038,12 @@ def _dom(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
     ref = depth[contentish & html]
     if ref.size == 0:
         ref = depth[html]
-    median = float(np.median(ref)) if ref.size else 0.0
+    median = _median(ref) if ref.size else 0.0
     cols["depth_minus_content_median"] = (depth - median) * html_f
     cols["depth_rel_max"] = _ratio(depth, depth.max())
     tag_names = (*(name for name, _ in _TAG_GROUPS), _TAG_OTHER)
     _put(cols, tag_names, (base.tag_code[:, None] == np.arange(len(tag_names))).astype(np.float64))
-    heading = np.clip(base.col("heading"), 0.0, 6.0)
+    heading = np.minimum(base.col("heading"), 6.0)
     cols["heading_level"] = heading
     cols["is_heading"] = (heading > 0).astype(np.float64)
     cols["is_list_item"] = base.col("is_list_item")
@@ -1041,7 +1093,7 @@ def _document(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
     total = chars.sum()
     cols["rel_char_offset"] = _ratio(np.cumsum(chars) - chars, total)
     cols["chars_rel_max"] = _ratio(chars, chars.max())
-    cols["chars_rel_median"] = chars / max(float(np.median(chars)), 1.0)
+    cols["chars_rel_median"] = chars / max(_median(chars), 1.0)
     log_chars = cols["log_chars"]
     cols["log_chars_minus_mean"] = log_chars - log_chars.mean()
     # Densest region: argmax of the non-link chars per block, summed over a window of +-WINDOW blocks.
@@ -1050,7 +1102,7 @@ def _document(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
     cols["dense_dist_blocks"] = np.log1p(np.abs(idx - peak))
     cols["dense_dist_rel"] = (idx - peak) / n
     cols["dense_curve_rel"] = _ratio(curve, curve.max())
-    content_chars = np.where(contentish, chars, 0.0)
+    content_chars = chars * contentish
     content_total = content_chars.sum()
     content_before = np.cumsum(content_chars) - content_chars
     cols["contentish_before"] = _ratio(content_before, content_total)
@@ -1064,7 +1116,7 @@ def _document(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
 def _plain_text(base: _Base, cols: Cols) -> None:
     """Plain-text layout columns (0 for HTML blocks): indent, bullet, blank lines around, title-like line."""
     text = base.is_text.astype(np.float64)
-    cols["indent"] = np.clip(base.col("indent"), 0.0, MAX_INDENT) * text
+    cols["indent"] = np.minimum(base.col("indent"), MAX_INDENT) * text
     cols["has_bullet"] = base.has_bullet * text
     blank_before = base.col("blank_before")
     cols["blank_before"] = blank_before * text

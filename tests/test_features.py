@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -147,6 +148,17 @@ def test_deterministic_and_memo_independent() -> None:
     assert np.array_equal(featurize(blocks), first)
 
 
+def test_token_memo_rollover_and_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = _mixed_blocks(200)
+    expected = featurize(blocks)
+    # A tiny memo forces a fresh memo on nearly every call; results must not change, also across threads.
+    monkeypatch.setattr(F, "_TOKEN_FACTS_MAX", 5)
+    assert np.array_equal(featurize(blocks), expected)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(featurize, [blocks] * 16))
+    assert all(np.array_equal(r, expected) for r in results)
+
+
 def test_rows_depend_only_on_list_order_not_index_field() -> None:
     blocks = doc("Alpha beta.", "Gamma delta epsilon.", "Zeta.")
     renumbered = [mk(b.text, 100 - i) for i, b in enumerate(blocks)]
@@ -164,6 +176,9 @@ def test_rows_depend_only_on_list_order_not_index_field() -> None:
         [mk_line("")],
         [mk("!!!", n_link_chars=999)],  # inconsistent counts from a buggy segmenter
         [mk("a", depth=0, heading=9, indent=-3)],
+        [mk("abc", n_chars=-5, n_words=-1, n_link_chars=-2, depth=-1)],
+        [mk("\ud800 lone surrogate")],
+        [mk("emoji 😀 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢")],
         [mk("text " * 20000)],
     ],
 )
@@ -218,6 +233,12 @@ def test_style_features() -> None:
     assert one("One, two, three.", "commas_per_word") == pytest.approx(2 / 3)
     assert one("The Quick Brown fox", "title_case_share") == pytest.approx(3 / 4)
     assert one("\u201cQuoted sentence.\u201d", "ends_sentence_punct") == 1
+    assert one("(see below.)", "ends_sentence_punct") == 1
+    assert one("Title: ", "ends_colon") == 1
+    assert one("  Leading spaces", "starts_upper") == 1
+    assert one("lower case", "starts_upper") == 0
+    assert one("Élan", "starts_upper") == 1
+    assert one("x", "ends_colon") == 0 and one(":", "ends_colon") == 1
 
 
 def test_token_shares() -> None:
