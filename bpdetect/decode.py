@@ -6,7 +6,7 @@ import codecs
 import re
 from dataclasses import dataclass
 
-__all__ = ["Decoded", "decode", "normalize_encoding", "sniff_meta_charset"]
+__all__ = ["Decoded", "bom_codec", "decode", "normalize_encoding", "sniff_meta_charset"]
 
 # Browsers prescan the first 1024 bytes for <meta charset>; real pages often put it later (after long <script>s
 # or comments), so we look a little further.
@@ -59,10 +59,14 @@ _WHATWG_ALIASES: dict[str, str] = {
     "euc-kr": "cp949",
     "ks_c_5601-1987": "cp949",
     "utf8": "utf-8",
+    "utf-8-sig": "utf-8",  # Python's name for UTF-8 with an optional BOM; BOMs are handled first anyway
     "unicode": "utf-16-le",
     "utf-16": "utf-16-le",
     "x-user-defined": "cp1252",
 }
+# Python text codecs that are no web encoding: escapes and IDNA labels (which raise on ordinary bytes), "undefined",
+# and UTF-7, which browsers refuse because it smuggles markup past filters.
+_NOT_PAGE_CODECS = frozenset(("idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "utf-7"))
 # A page declaring UTF-16/32 in a meta tag is necessarily ASCII-compatible as read, so browsers ignore that.
 _META_IGNORED = {"utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-16", "utf-32"}
 # Single-byte legacy codecs: any byte string decodes, so a wrong declaration cannot be caught by a decode error.
@@ -85,10 +89,13 @@ def normalize_encoding(label: str | None) -> str | None:
     key = label.strip().strip("\"'").lower()
     key = _WHATWG_ALIASES.get(key, key)
     try:
-        name = codecs.lookup(key).name
+        info = codecs.lookup(key)
     except (LookupError, ValueError):
         return None
-    return _WHATWG_ALIASES.get(name, name)
+    # Bytes-to-bytes codecs (base64, zlib, rot13...) and the Python-only text codecs are no page encodings.
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_PAGE_CODECS:
+        return None
+    return _WHATWG_ALIASES.get(info.name, info.name)
 
 
 def sniff_meta_charset(data: bytes) -> str | None:
@@ -111,10 +118,24 @@ def _is_single_byte(codec: str) -> bool:
     return codec.startswith(_SINGLE_BYTE_PREFIXES)
 
 
+def _c1_controls(err: UnicodeError) -> tuple[str, int]:
+    """Decode bytes a single-byte code page leaves undefined as the C1 control with that number, as browsers do."""
+    if isinstance(err, UnicodeDecodeError):
+        return err.object[err.start : err.end].decode("latin-1"), err.end
+    raise err
+
+
+# WHATWG maps the holes of the windows-125x tables (e.g. 0x81 in windows-1252) to U+0080..U+009F instead of failing.
+_C1_ERRORS = "bpdetect-c1"
+codecs.register_error(_C1_ERRORS, _c1_controls)
+
+
 def _try(data: bytes, codec: str) -> str | None:
     try:
+        if _is_single_byte(codec):
+            return data.decode(codec, errors=_C1_ERRORS)
         return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError, ValueError):  # UnicodeError: some codecs raise its base class
         return None
 
 
@@ -125,17 +146,64 @@ def _valid_nonascii_utf8(data: bytes) -> str | None:
     return _try(data, "utf-8")
 
 
+def _mostly_utf8(data: bytes) -> str | None:
+    """Decode as UTF-8 with U+FFFD for bad bytes when valid multi-byte sequences outnumber the bad bytes.
+
+    Browsers decode a page declared UTF-8 that way, whatever its errors. We only follow them when the page shows it
+    really is UTF-8 with a few stray bytes; a mislabelled legacy page has (almost) no valid multi-byte sequence and
+    is better read by the detector.
+    """
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")  # replacement characters that were in the page
+    non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+    valid = non_ascii - bad
+    return text if valid > bad else None
+
+
 def _detect(data: bytes) -> str | None:
     try:
         from charset_normalizer import from_bytes
     except ImportError:  # pragma: no cover - a hard dependency, kept optional for vendored use
         return None
     best = from_bytes(data[:DETECTOR_SAMPLE_BYTES]).best()
-    return normalize_encoding(best.encoding) if best is not None else None
+    if best is None:
+        return None
+    # The detector lists the code pages that decode the sample identically, alphabetically ("cp1250" before
+    # "cp1252"); name windows-1252, the web's legacy default, when it is one of them.
+    if "cp1252" in best.could_be_from_charset:
+        return "cp1252"
+    return normalize_encoding(best.encoding)
+
+
+def _by_declaration(data: bytes, codec: str, source: str) -> Decoded | None:
+    """Decode with a declared codec (HTTP header or meta), or None when the bytes show the declaration is wrong."""
+    if _is_single_byte(codec):
+        # A legacy single-byte declaration decodes anything; if the bytes are valid non-ASCII UTF-8 the page was
+        # re-encoded (or mislabelled) and UTF-8 is the right reading: random cp1252 text is almost never valid UTF-8.
+        utf = _valid_nonascii_utf8(data)
+        if utf is not None:
+            return Decoded(utf, "utf-8", "utf-8")
+    text = _try(data, codec)
+    if text is None and codec == "utf-8":
+        text = _mostly_utf8(data)
+    return Decoded(text, codec, source) if text is not None else None
+
+
+def bom_codec(data: bytes) -> str | None:
+    """The codec named by a byte-order mark at the start of ``data``, if any."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return codec
+    return None
 
 
 def decode(data: bytes | bytearray | memoryview, encoding: str | None = None) -> Decoded:
-    """Decode page bytes: BOM, then ``encoding`` (e.g. from an HTTP header), then meta, then UTF-8, then detection."""
+    """Decode page bytes: BOM, then ``encoding`` (e.g. from an HTTP header), then meta, then UTF-8, then detection.
+
+    A declaration loses to the bytes in two cases only: a single-byte code page declared for bytes that are valid
+    non-ASCII UTF-8 (read as UTF-8), and UTF-8 declared for bytes with no valid multi-byte sequence to outweigh the
+    invalid ones (left to the next step). Never raises: the last resort decodes with replacement characters.
+    """
     data = bytes(data)
     for bom, codec in _BOMS:
         if data.startswith(bom):
@@ -143,21 +211,15 @@ def decode(data: bytes | bytearray | memoryview, encoding: str | None = None) ->
 
     declared = normalize_encoding(encoding)
     if declared:
-        text = _try(data, declared)
-        if text is not None:
-            return Decoded(text, declared, "declared")
+        result = _by_declaration(data, declared, "declared")
+        if result is not None:
+            return result
 
     meta = sniff_meta_charset(data)
     if meta:
-        # A legacy single-byte declaration decodes anything; if the bytes are valid non-ASCII UTF-8 the page was
-        # re-encoded (or mislabelled) and UTF-8 is the right reading: random cp1252 text is almost never valid UTF-8.
-        if _is_single_byte(meta):
-            utf = _valid_nonascii_utf8(data)
-            if utf is not None:
-                return Decoded(utf, "utf-8", "utf-8")
-        text = _try(data, meta)
-        if text is not None:
-            return Decoded(text, meta, "meta")
+        result = _by_declaration(data, meta, "meta")
+        if result is not None:
+            return result
 
     text = _try(data, "utf-8")
     if text is not None:
@@ -173,5 +235,5 @@ def decode(data: bytes | bytearray | memoryview, encoding: str | None = None) ->
     fallback = declared or meta or "cp1252"
     try:
         return Decoded(data.decode(fallback, errors="replace"), fallback, "fallback")
-    except LookupError:  # pragma: no cover - normalize_encoding only returns known codecs
+    except (UnicodeError, LookupError, ValueError):  # pragma: no cover - a codec without "replace" support
         return Decoded(data.decode("cp1252", errors="replace"), "cp1252", "fallback")

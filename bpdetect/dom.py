@@ -7,8 +7,16 @@ import threading
 
 from lxml import etree
 
-__all__ = ["DROP_TAGS", "clean_tree", "is_hidden", "page_lang", "page_title", "parse_html",
-           "parse_html_bytes", "strip_control_chars"]
+__all__ = [
+    "DROP_TAGS",
+    "clean_tree",
+    "is_hidden",
+    "page_lang",
+    "page_title",
+    "parse_html",
+    "parse_html_bytes",
+    "strip_control_chars",
+]
 
 # Elements whose content is never visible page text.
 DROP_TAGS: tuple[str, ...] = (
@@ -139,6 +147,9 @@ def parse_html_bytes(data: bytes) -> tuple[etree._Element | None, bool]:
     nodes up to 1 GB; the HTML parser never expands entities, so this cannot blow up); the depth limit is not, since
     deeper trees are of no use to the segmenter. ``truncated`` is True when the returned tree misses input.
     """
+    if b"\x00" in data:
+        # NUL is never page text (browsers drop it); libxml2 would turn each into U+FFFD, making junk blocks.
+        data = data.replace(b"\x00", b"")
     if not data or data.isspace():
         return None, False
     root, fatal = _parse_once(data, huge=False)
@@ -151,7 +162,6 @@ def parse_html(text: str) -> etree._Element | None:
     """Parse HTML text into an lxml root element (uncleaned), or None when there is nothing to parse."""
     if not text or text.isspace():
         return None
-    # libxml2 turns NUL and other control bytes into U+FFFD when it parses bytes, so no pre-scan is needed;
     # "replace" only matters for lone surrogates, which UTF-8 cannot encode.
     # Not cleaned yet: the title and language live in <head>, which clean_tree drops; callers read them first.
     return parse_html_bytes(text.encode("utf-8", errors="replace"))[0]

@@ -153,8 +153,8 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        max_iter: int = 200,
-        learning_rate: float = 0.1,
+        max_iter: int = 150,
+        learning_rate: float = 0.12,
         max_leaf_nodes: int = 31,
         min_samples_leaf: int = 40,
         l2_regularization: float = 1.0,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Literal
 
 from lxml import etree
 
 from . import records as R
-from .decode import decode
+from .decode import bom_codec, decode
 from .dom import clean_tree, is_hidden, page_lang, page_title, parse_html_bytes, strip_control_chars
 from .records import Block, Document
 from .textstats import count_texts
@@ -88,7 +89,8 @@ _ITEMPROP_FLAGS: dict[str, int] = {
     "comment": R.SEM_COMMENT,
 }
 
-# Marks a hard line break inside a block; NUL never survives strip_control_chars, so it cannot collide with text.
+# Marks a hard line break inside a block. It cannot collide with page text: parse_html_bytes drops NUL bytes before
+# parsing and strip_control_chars drops them from plain text.
 _BR = "\x00"
 # Ancestor class/id tokens kept per block (nearest first); deeper ones add little and cost memory.
 MAX_CLASS_TOKENS = 24
@@ -130,6 +132,35 @@ def _special_flags(el: etree._Element) -> int:
 _RawBlock = tuple[str, int, int, int, str, str, int, tuple[str, ...], int, int]
 
 
+# _html_blocks builds Blocks as plain tuples in this field order, followed by the defaults of the remaining fields
+# (the plain-text ones): a change of Block's fields must fail loudly here rather than shift values silently.
+_HTML_BLOCK_FIELDS = (
+    "text",
+    "index",
+    "tag",
+    "path",
+    "depth",
+    "n_chars",
+    "n_words",
+    "n_sentences",
+    "n_punct",
+    "n_digits",
+    "n_upper",
+    "n_link_chars",
+    "n_links",
+    "n_lines",
+    "class_tokens",
+    "semantic",
+    "heading",
+    "is_list_item",
+    "is_table_cell",
+    "is_caption",
+)
+if Block._fields[: len(_HTML_BLOCK_FIELDS)] != _HTML_BLOCK_FIELDS:  # pragma: no cover - a guard for records.py edits
+    raise ImportError("bpdetect.records.Block fields changed: update segment._HTML_BLOCK_FIELDS and _html_blocks")
+_BLOCK_TAIL = tuple(Block._field_defaults[name] for name in Block._fields[len(_HTML_BLOCK_FIELDS) :])
+
+
 def _html_blocks(raw: list[_RawBlock]) -> list[Block]:
     """Turn the walk's raw block records into Blocks, with the text counts computed in bulk."""
     counts = count_texts([r[0] for r in raw])
@@ -143,17 +174,15 @@ def _html_blocks(raw: list[_RawBlock]) -> list[Block]:
         strict=True,
     )
     new = tuple.__new__  # Block's own __new__ is a Python function; building the tuple directly is ~2x faster
+    tail = _BLOCK_TAIL  # the plain-text fields keep their defaults, and source defaults to "html"
     blocks: list[Block] = []
     append = blocks.append
-    for i, ((text, link_chars, n_links, n_lines, tag, path, depth, tokens, flags, heading), *counted) in enumerate(
-        rows
-    ):
+    for i, (raw_block, words, sents, punct, digits, upper) in enumerate(rows):
+        text, link_chars, n_links, n_lines, tag, path, depth, tokens, flags, heading = raw_block
         n_chars = len(text)
         semantic = flags & ~_PRIVATE_MASK
         if n_links == 1 and link_chars >= n_chars:
             semantic |= R.SEM_LINK_ONLY
-        words, sents, punct, digits, upper = counted
-        # Field order of Block; the last four are the plain-text fields (indent, bullet, blank_before, source).
         append(
             new(
                 Block,
@@ -178,10 +207,7 @@ def _html_blocks(raw: list[_RawBlock]) -> list[Block]:
                     bool(flags & _IN_LI),
                     bool(flags & _IN_CELL),
                     bool(flags & _IN_CAPTION),
-                    0,
-                    "",
-                    False,
-                    "html",
+                    *tail,
                 ),
             )
         )
@@ -267,18 +293,18 @@ def _walk(root: etree._Element, max_blocks: int | None) -> tuple[list[Block], bo
                         tag = tag.lower()
                     ctext = child.text
                     is_block = tag in BLOCK_TAGS or "-" in tag  # custom elements behave like containers
-                    if not is_block and not len(child):
-                        # Inline leaf (a, span, b...): no block can end inside it, so no context is needed.
-                        if tag == "a" and child.get("href") is not None:
+                    if (not is_block or not ctext) and not len(child):
+                        # A leaf holds no block boundary, so it needs no context of its own: an inline leaf (a, span,
+                        # b...) only adds its text, an empty block element (hr, an empty div) only ends a block.
+                        if is_block:
+                            if pieces:
+                                flush(owner, heading, tokens, flags)
+                        elif tag == "a" and child.get("href") is not None:
                             links[1] += 1
                             if ctext:
                                 add(ctext, True, in_pre)
                         elif ctext:
                             add(ctext, in_link, in_pre)
-                    elif is_block and not ctext and not len(child):
-                        # Empty block element (hr, an empty div): only a boundary.
-                        if pieces:
-                            flush(owner, heading, tokens, flags)
                     elif len(tags) > MAX_DEPTH:
                         too_deep[0] = True
                     else:
@@ -333,14 +359,19 @@ def _walk(root: etree._Element, max_blocks: int | None) -> tuple[list[Block], bo
 def _to_utf8(doc: bytes | bytearray | memoryview | str, encoding: str | None) -> tuple[bytes, str | None, str]:
     """The page as UTF-8 bytes for libxml2, with the codec used and why ("str" for text input)."""
     if isinstance(doc, str):
-        return doc.encode("utf-8", errors="replace"), None, "str"
-    data = bytes(doc)
-    decoded = decode(data, encoding)
-    if decoded.encoding == "utf-8" and decoded.source not in ("bom", "fallback"):
-        # decode() accepted these bytes as strict UTF-8 (no BOM, no replacement): the parser takes them as they are.
-        return data, decoded.encoding, decoded.source
-    # "replace" only matters for lone surrogates (from UTF-16 input), which UTF-8 cannot encode.
-    return decoded.text.encode("utf-8", errors="replace"), decoded.encoding, decoded.source
+        # "replace" only matters for lone surrogates, which UTF-8 cannot encode.
+        data = doc.encode("utf-8", errors="replace")
+        enc, source = None, "str"
+    else:
+        raw = bytes(doc)
+        decoded = decode(raw, encoding)
+        enc, source = decoded.encoding, decoded.source
+        if enc == "utf-8" and source not in ("bom", "fallback"):
+            # decode() accepted these bytes as strict UTF-8 (no BOM, no replacement): the parser takes them as is.
+            data = raw
+        else:
+            data = decoded.text.encode("utf-8", errors="replace")
+    return data, enc, source
 
 
 def _parse_page(data: bytes) -> tuple[etree._Element | None, str | None, str | None, bool]:
@@ -413,6 +444,7 @@ def _text_lines(text: str) -> Iterable[tuple[str, int, bool]]:
 
 def segment_text(text: str | bytes, *, max_blocks: int | None = None) -> Document:
     """Segment plain text (as dumped by a naive scraper) into one Block per non-empty line."""
+    _check_input(text)
     enc = enc_source = None
     if isinstance(text, (bytes, bytearray, memoryview)):
         decoded = decode(text)
@@ -480,17 +512,20 @@ _SNIFF_CHARS = 20_000
 def looks_like_html(doc: str | bytes) -> bool:
     """Guess whether a document is HTML (True) or plain text (False) from its first characters."""
     if isinstance(doc, (bytes, bytearray, memoryview)):
-        head = bytes(doc[: _SNIFF_CHARS * 2]).decode("utf-8", errors="replace")
+        sample = bytes(doc[: _SNIFF_CHARS * 2])
+        head = sample.decode(bom_codec(sample) or "utf-8", errors="replace")
     else:
         head = doc[:_SNIFF_CHARS]
     head = head.lstrip("\ufeff")
     if _HTML_START_RE.match(head):
         return True
-    tags = len(_TAG_RE.findall(head))
-    if tags == 0:
+    tags = _TAG_RE.findall(head)
+    if not tags:
         return False
+    if len(tags) >= 2 and _TAG_RE.match(head.lstrip()):
+        return True  # a fragment such as "<p>Hello</p>": it starts with a tag and has another one
     lines = sum(1 for ln in head.splitlines() if ln.strip()) or 1
-    return tags >= 3 and tags / lines >= _HTML_TAG_LINE_SHARE
+    return len(tags) >= 3 and len(tags) / lines >= _HTML_TAG_LINE_SHARE
 
 
 def segment(
@@ -503,11 +538,14 @@ def segment(
     """Segment a page given as HTML or plain text; ``input="auto"`` decides from the content."""
     if input not in ("auto", "html", "text"):
         raise ValueError(f"input must be 'auto', 'html' or 'text', not {input!r}")
+    _check_input(doc)
     kind = input
     if kind == "auto":
         kind = "html" if looks_like_html(doc) else "text"
     if kind == "html":
         return segment_html(doc, encoding=encoding, max_blocks=max_blocks)
     if isinstance(doc, (bytes, bytearray, memoryview)) and encoding:
-        doc = decode(doc, encoding).text
+        decoded = decode(doc, encoding)
+        result = segment_text(decoded.text, max_blocks=max_blocks)
+        return replace(result, encoding=decoded.encoding, encoding_source=decoded.source)
     return segment_text(doc, max_blocks=max_blocks)

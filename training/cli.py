@@ -53,7 +53,7 @@ def run_train(
     cache: Path | None,
     *,
     context: bool = True,
-    max_iter: int = 200,
+    max_iter: int = 150,
     split: bool = True,
 ) -> None:
     """Build labeled blocks (with a progress bar), train, print a summary table and save the model."""
@@ -136,7 +136,7 @@ def register(app: typer.Typer) -> None:
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for segmentation and labeling.")] = 2,
         cache: Annotated[Path | None, typer.Option(help="Folder caching labeled block matrices.")] = None,
         no_context: Annotated[bool, typer.Option("--no-context", help="Skip the sequence-aware 2nd pass.")] = False,
-        max_iter: Annotated[int, typer.Option(help="Boosting iterations per stage.")] = 200,
+        max_iter: Annotated[int, typer.Option(help="Boosting iterations per stage.")] = 150,
         no_split: Annotated[bool, typer.Option("--no-split", help="Train on every page; no validation.")] = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log skipped pages.")] = False,
     ) -> None:
