@@ -94,7 +94,8 @@ def clean_tree(root: etree._Element, *, drop_hidden: bool = True, private_attrs:
     The segmenter skips hidden subtrees during its own walk and passes ``drop_hidden=False`` to avoid a second pass;
     ``private_attrs=False`` skips the attribute scan when the caller knows no ``__`` attribute can occur.
     """
-    etree.strip_elements(root, *DROP_TAGS, with_tail=False)
+    etree.strip_elements(root, *(t for t in DROP_TAGS if t != "noscript"), with_tail=False)
+    _resolve_noscript(root)
     if drop_hidden:
         _drop_hidden(root)
     if private_attrs:
@@ -103,6 +104,30 @@ def clean_tree(root: etree._Element, *, drop_hidden: bool = True, private_attrs:
             if owner is not None:
                 owner.attrib.pop(attr.attrname, None)
     return root
+
+
+# <noscript> holds what a page shows without JavaScript. Usually that is a "please enable JavaScript" notice or a
+# tracking pixel, so it is dropped; but some apps (Discourse forums, some SPAs) put the whole server-rendered page
+# there. When the noscript text outweighs everything else on the page, it *is* the page, and it is kept.
+NOSCRIPT_MIN_CHARS = 200
+
+
+def _text_len(el: etree._Element) -> int:
+    return sum(len(t.strip()) for t in el.itertext())
+
+
+def _resolve_noscript(root: etree._Element) -> None:
+    noscripts = list(root.iter("noscript"))
+    if not noscripts:
+        return
+    inside = sum(_text_len(n) for n in noscripts)
+    if inside >= NOSCRIPT_MIN_CHARS:
+        body = root.find("body")
+        outside = _text_len(body if body is not None else root) - inside
+        if inside > outside:
+            etree.strip_tags(root, "noscript")  # keep the children and text, drop the wrapper
+            return
+    etree.strip_elements(root, "noscript", with_tail=False)
 
 
 def _drop_hidden(root: etree._Element) -> None:

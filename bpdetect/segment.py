@@ -218,6 +218,16 @@ class _Truncated(Exception):
     """Raised inside the walk when max_blocks is reached."""
 
 
+def _ends_with_br(pieces: list[str]) -> bool:
+    """True when the pending text ends with a line break followed by nothing but whitespace."""
+    for piece in reversed(pieces):
+        if piece == _BR:
+            return True
+        if not piece.isspace():
+            return False
+    return False
+
+
 def _walk(root: etree._Element, max_blocks: int | None) -> tuple[list[Block], bool]:
     """Walk the cleaned tree once and cut it into blocks; also returns whether anything was cut off.
 
@@ -287,7 +297,11 @@ def _walk(root: etree._Element, max_blocks: int | None) -> tuple[list[Block], bo
                 if extra == _HIDDEN:
                     pass
                 elif tag == "br":
-                    pieces.append(_BR)
+                    if _ends_with_br(pieces):
+                        # <br><br> is how old and hand-made pages separate paragraphs: a block boundary.
+                        flush(owner, heading, tokens, flags)
+                    else:
+                        pieces.append(_BR)
                 else:
                     if not tag.islower():
                         tag = tag.lower()

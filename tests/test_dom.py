@@ -161,3 +161,13 @@ def test_no_entity_expansion_or_external_fetch(tmp_path) -> None:
     text = "".join(root.itertext())
     assert "TOP-SECRET" not in text
     assert "a &xxe; b &lol; c" in text  # unknown entities stay literal, as in browsers
+
+
+def test_noscript_notice_is_dropped_but_a_noscript_page_is_kept() -> None:
+    from bpdetect import segment_html
+
+    article = "Real article text that is long enough to matter. " * 10
+    notice = segment_html(f"<body><p>{article}</p><noscript>Please enable JavaScript.</noscript></body>")
+    assert [b.text for b in notice.blocks] == [article.strip()]
+    app = segment_html(f"<body><div id='app'></div><noscript><div><p>{article}</p><p>Reply two.</p></div></noscript>")
+    assert [b.text for b in app.blocks] == [article.strip(), "Reply two."]

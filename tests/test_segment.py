@@ -79,10 +79,17 @@ def test_inline_text_around_a_block_child() -> None:
 
 
 def test_br_makes_line_breaks() -> None:
-    b = only("<div>one<br>two<br/>  three <br> <br> four<br></div>")
+    b = only("<div>one<br>two<br/>  three <br> four<br></div>")
     assert b.text == "one\ntwo\nthree\nfour"
     assert b.n_lines == 4
     assert only("<p><br>only<br></p>").text == "only"
+
+
+def test_double_br_separates_paragraphs() -> None:
+    doc = segment_html("<div>one<br>two<br> <br>\n<a href='/x'>three</a> four<br><br><br>five</div>")
+    assert texts(doc) == ["one\ntwo", "three four", "five"]
+    assert [b.tag for b in doc.blocks] == ["div", "div", "div"]
+    assert doc.blocks[1].n_link_chars == len("three")
 
 
 def test_empty_block_elements_are_boundaries() -> None:

@@ -1,0 +1,143 @@
+"""Smoke tests of the benchmark scripts: the peer wrappers on one small page, and quality.py's core on the sample.
+
+No shared data is needed. A peer whose package is not installed is skipped, and so are the bpdetect runs while no
+default model is shipped in bpdetect/models.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+SAMPLE = ROOT / "datasets" / "sample"
+if str(BENCHMARKS) not in sys.path:
+    sys.path.insert(0, str(BENCHMARKS))
+
+import peers  # noqa: E402
+import quality  # noqa: E402
+
+from training.corpora import iter_pages  # noqa: E402
+from training.render import RENDER_STYLES, style_for  # noqa: E402
+
+ARTICLE = [
+    "The footbridge across the old harbour reopened to walkers and cyclists on Monday morning after eight months "
+    "of repairs, and by lunchtime several hundred people had crossed it, many of them stopping in the middle to "
+    "look back at the town and the fishing boats that were tied up along the quay below the new railings.",
+    "Engineers replaced the corroded steel deck and added lighting that residents had asked for over many years. "
+    "The council said that the work had cost a little under two million pounds, which was paid for by the regional "
+    "fund, and that the bridge should not need any major repairs for at least another forty years.",
+    "Shop owners on both sides of the harbour said that the closure had cut their trade by about a third during "
+    "the winter, and they welcomed the reopening, although some of them added that they would have liked the "
+    "council to keep them better informed while the work was going on and the road was closed.",
+]
+PAGE = (
+    "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Harbour footbridge reopens</title>"
+    "<script>var tracking = 1;</script></head><body>"
+    "<header><a href='/'>Harbour Gazette</a></header>"
+    "<nav><ul><li><a href='/news'>News</a></li><li><a href='/sport'>Sport</a></li>"
+    "<li><a href='/weather'>Weather</a></li><li><a href='/contact'>Contact us</a></li></ul></nav>"
+    "<main><article><h1>Harbour footbridge reopens after repairs</h1>"
+    + "".join(f"<p>{p}</p>" for p in ARTICLE)
+    + "</article></main>"
+    "<aside><h3>Most read</h3><ul><li><a href='/a'>Council tax to rise</a></li>"
+    "<li><a href='/b'>New bus timetable</a></li></ul></aside>"
+    "<footer><p>Copyright 2024 Harbour Gazette. All rights reserved.</p><a href='/privacy'>Privacy</a></footer>"
+    "</body></html>"
+).encode()
+
+
+def _has_model(kind: str) -> bool:
+    return quality.default_model_exists(kind)
+
+
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [
+        ("trafilatura", "trafilatura"),
+        ("justext", "justext"),
+        ("readability", "readability"),
+        ("resiliparse", "resiliparse"),
+    ],
+)
+def test_peer_extracts_the_article(name: str, module: str) -> None:
+    pytest.importorskip(module)
+    text = peers.EXTRACTORS[name](PAGE)
+    assert isinstance(text, str)
+    for paragraph in ARTICLE:
+        assert paragraph[:60] in " ".join(text.split()), f"{name} lost: {paragraph[:60]!r}"
+    assert "var tracking" not in text
+
+
+@pytest.mark.parametrize("name", ["trafilatura", "justext", "readability", "resiliparse"])
+@pytest.mark.parametrize("data", [b"", b"\x00\xff\xfe garbage", b"<html></html>", b"<" * 5000])
+def test_peers_never_raise(name: str, data: bytes) -> None:
+    pytest.importorskip(peers._MODULES[name])
+    assert isinstance(peers.EXTRACTORS[name](data), str)
+
+
+def test_bpdetect_peer_on_default_model() -> None:
+    if not _has_model("html"):
+        pytest.skip("no default HTML model in bpdetect/models")
+    text = peers.EXTRACTORS["bpdetect"](PAGE)
+    assert ARTICLE[0][:60] in " ".join(text.split())
+    assert peers.EXTRACTORS["bpdetect"](b"") == ""
+
+
+def test_versions_name_every_extractor() -> None:
+    v = peers.versions()
+    assert set(v) == {"trafilatura", "justext", "readability", "resiliparse", "bpdetect"}
+    assert v["bpdetect"]
+
+
+def test_html_fragment_text_breaks_blocks_not_inline() -> None:
+    frag = "<div><h2>Title</h2><p>one <b>bold</b><!-- hidden -->word</p><script>x()</script>tail<br>next</div>"
+    assert peers.html_fragment_text(frag).splitlines() == ["Title", "one boldword", "tail", "next"]
+    assert peers.html_fragment_text("") == ""
+
+
+def _sample_pages():
+    return list(iter_pages(SAMPLE))
+
+
+def test_quality_dump_column_on_sample() -> None:
+    """The text-dump column needs no model: the whole scoring and summarizing path runs on the sample."""
+    pages = _sample_pages()
+    results = quality.score_pages(pages, ["dump"], jobs=1)
+    assert [r.id for r in results] == [p.id for p in pages]
+    assert all(0.0 <= r.scores["dump"][2] <= 1.0 for r in results)
+    summary = quality.summarize(results, ["dump"])
+    entry = summary["per_corpus"]["sample"]
+    assert entry["pages"] == len(pages)
+    # The dump holds every word of the page: recall is near complete, precision is what bpdetect must win back.
+    assert entry["dump"]["recall_mean"] > 0.9
+    table = quality.format_tables(summary, ["dump"])
+    assert "| sample |" in table and "dump as-is" in table
+
+
+def test_render_dump_is_deterministic() -> None:
+    page = next(p for p in _sample_pages() if p.extra.get("input") != "text")
+    assert style_for(f"{page.corpus}/{page.id}") in RENDER_STYLES
+    assert quality.render_dump(page) == quality.render_dump(page)
+    assert quality.render_dump(page).strip()
+
+
+def test_quality_bpdetect_on_sample() -> None:
+    if not _has_model("html"):
+        pytest.skip("no default HTML model in bpdetect/models")
+    pages = [p for p in _sample_pages() if p.extra.get("input") != "text"]
+    results = quality.score_pages(pages, ["bpdetect"], jobs=1)
+    assert len(results) == len(pages)
+    summary = quality.summarize(results, ["bpdetect"])
+    entry = summary["per_corpus"]["sample"]["bpdetect"]
+    assert entry["pages"] == len(pages)
+    assert 0.5 < entry["f1_mean"] <= 1.0
+    assert summary["speed"]["bpdetect"]["pages"] == len(pages)
+
+
+def test_quality_rejects_unknown_extractor() -> None:
+    with pytest.raises(ValueError, match="unknown extractors"):
+        quality.score_pages([], ["nope"])
