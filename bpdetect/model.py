@@ -153,13 +153,13 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        max_iter: int = 150,
-        learning_rate: float = 0.12,
-        max_leaf_nodes: int = 31,
+        max_iter: int = 300,
+        learning_rate: float = 0.1,
+        max_leaf_nodes: int = 63,
         min_samples_leaf: int = 40,
         l2_regularization: float = 1.0,
         context: bool = True,
-        context_folds: int = 2,
+        context_folds: int = 3,
         early_stopping: bool = False,
         random_state: int = 0,
     ) -> None:

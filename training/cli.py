@@ -53,8 +53,9 @@ def run_train(
     cache: Path | None,
     *,
     context: bool = True,
-    max_iter: int = 150,
+    max_iter: int = 300,
     split: bool = True,
+    extra_params: dict | None = None,
 ) -> None:
     """Build labeled blocks (with a progress bar), train, print a summary table and save the model."""
     from .dataset import load_blocksets
@@ -75,7 +76,11 @@ def run_train(
         typer.echo(f"{s.corpus:<20}{s.n_pages:>7}{int(s.page_val.sum()):>6}{len(s.overlap):>9}{share:>9.2f}")
     typer.echo("training…")
     result = train_model(
-        sets, input_kind, params={"context": context, "max_iter": max_iter}, roots=roots, use_validation_split=split
+        sets,
+        input_kind,
+        params={"context": context, "max_iter": max_iter, **(extra_params or {})},
+        roots=roots,
+        use_validation_split=split,
     )
     side = save_model(result.bundle, out)
     val = result.validation
@@ -136,7 +141,10 @@ def register(app: typer.Typer) -> None:
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for segmentation and labeling.")] = 2,
         cache: Annotated[Path | None, typer.Option(help="Folder caching labeled block matrices.")] = None,
         no_context: Annotated[bool, typer.Option("--no-context", help="Skip the sequence-aware 2nd pass.")] = False,
-        max_iter: Annotated[int, typer.Option(help="Boosting iterations per stage.")] = 150,
+        max_iter: Annotated[int, typer.Option(help="Boosting iterations per stage.")] = 300,
+        max_leaf_nodes: Annotated[int, typer.Option(help="Leaves per boosted tree.")] = 63,
+        learning_rate: Annotated[float, typer.Option(help="Boosting learning rate.")] = 0.1,
+        context_folds: Annotated[int, typer.Option(help="Site-wise folds for the 2nd pass's stacked scores.")] = 3,
         no_split: Annotated[bool, typer.Option("--no-split", help="Train on every page; no validation.")] = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log skipped pages.")] = False,
     ) -> None:
@@ -145,8 +153,12 @@ def register(app: typer.Typer) -> None:
         if input not in ("html", "text"):
             raise _fail("--input must be html or text")
         try:
-            run_train(data, out, input, corpus, jobs, cache, context=not no_context, max_iter=max_iter,
-                      split=not no_split)
+            run_train(
+                data, out, input, corpus, jobs, cache, context=not no_context, max_iter=max_iter, split=not no_split,
+                extra_params={
+                    "max_leaf_nodes": max_leaf_nodes, "context_folds": context_folds, "learning_rate": learning_rate,
+                },
+            )
         except (FileNotFoundError, ValueError) as exc:
             raise _fail(str(exc)) from exc
 
