@@ -12,7 +12,7 @@ import numpy as np
 from .features import featurize
 from .persist import ModelBundle, load_model
 from .records import Document, Extraction, ScoredBlock
-from .segment import InputKind, looks_like_html, segment_html, segment_text
+from .segment import InputKind, segment
 
 __all__ = ["DEFAULT_MODELS", "Detector", "assemble_text", "extract", "extract_text"]
 
@@ -103,14 +103,7 @@ class Detector:
 
     def segment(self, doc: bytes | str, *, input: InputKind = "auto", encoding: str | None = None) -> Document:
         """Segment a page into blocks (HTML or plain text, auto-detected unless ``input`` says)."""
-        kind = input
-        if kind == "auto":
-            kind = "html" if looks_like_html(doc) else "text"
-        if kind == "html":
-            return segment_html(doc, encoding=encoding)
-        if kind == "text":
-            return segment_text(doc)
-        raise ValueError(f"input must be 'auto', 'html' or 'text', not {input!r}")
+        return segment(doc, input=input, encoding=encoding)
 
     def score_documents(self, docs: Sequence[Document]) -> list[np.ndarray]:
         """Content probability of every block of each document; one model call per input kind (batched)."""
@@ -170,8 +163,7 @@ class Detector:
     ) -> Extraction:
         """Extract the main content of one page (HTML bytes/str or plain text)."""
         del url  # reserved for URL-aware features; accepted so scrapers can pass it today
-        document = self.segment(doc, input=input, encoding=encoding)
-        return self._extraction(document, self.score_documents([document])[0], threshold)
+        return self.extract_document(self.segment(doc, input=input, encoding=encoding), threshold=threshold)
 
     def extract_many(
         self, docs: Sequence[bytes | str], *, input: InputKind = "auto", threshold: Threshold = None
