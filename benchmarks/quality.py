@@ -40,6 +40,7 @@ from bpdetect.extract import DEFAULT_MODELS
 from bpdetect.segment import segment_html
 from training.align import token_prf
 from training.corpora import Page, iter_pages
+from training.dataset import chunked
 from training.render import render_text, style_for
 from training.splits import is_validation
 
@@ -219,17 +220,6 @@ def _score_chunk(
     return [_score_page(p, extractors, html_model, text_model) for p in pages]
 
 
-def _chunks(pages: Iterable[Page], size: int) -> Iterator[list[Page]]:
-    buf: list[Page] = []
-    for page in pages:
-        buf.append(page)
-        if len(buf) == size:
-            yield buf
-            buf = []
-    if buf:
-        yield buf
-
-
 def score_pages(
     pages: Iterable[Page],
     extractors: Sequence[str] = ALL_EXTRACTORS,
@@ -249,7 +239,7 @@ def score_pages(
         raise ValueError(f"unknown extractors {unknown}; choose from {list(ALL_EXTRACTORS)}")
     hm = None if html_model is None else str(html_model)
     tm = None if text_model is None else str(text_model)
-    tasks = (delayed(_score_chunk)(chunk, tuple(extractors), hm, tm) for chunk in _chunks(pages, CHUNK_PAGES))
+    tasks = (delayed(_score_chunk)(chunk, tuple(extractors), hm, tm) for chunk in chunked(pages, CHUNK_PAGES))
     out: list[PageResult] = []
     for rows in Parallel(n_jobs=jobs, return_as="generator")(tasks):
         out.extend(rows)

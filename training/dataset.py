@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,7 +113,8 @@ def _chunk_rows(pages: Sequence[Page], input_kind: str) -> list[tuple | None]:
     return [_page_rows(p, input_kind) for p in pages]
 
 
-def _chunks(items: Iterable[Page], size: int) -> Iterable[list[Page]]:
+def chunked(items: Iterable[Page], size: int) -> Iterator[list[Page]]:
+    """Pages in lists of at most ``size`` (the unit of work handed to a joblib worker)."""
     buf: list[Page] = []
     for it in items:
         buf.append(it)
@@ -165,7 +166,7 @@ def build_corpus(
                 progress(bs.n_pages)
             return bs
     results: list[tuple | None] = []
-    tasks = (delayed(_chunk_rows)(chunk, input_kind) for chunk in _chunks(iter_pages(root, [corpus]), CHUNK_PAGES))
+    tasks = (delayed(_chunk_rows)(chunk, input_kind) for chunk in chunked(iter_pages(root, [corpus]), CHUNK_PAGES))
     for rows in Parallel(n_jobs=n_jobs, return_as="generator")(tasks):
         results.extend(rows)
         if progress:
