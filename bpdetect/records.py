@@ -76,6 +76,12 @@ class Block(NamedTuple):
     bullet: str = ""
     blank_before: bool = False
     source: SourceKind = "html"
+    # HTML input only: (anchor text, href as written) of each <a href> in the block, and the serial numbers (document
+    # order, per page) of the block-level element owning the block and of that owner's nearest block-level ancestor:
+    # cells of one table row share ``parent``, as do items of one list. -1 when unknown (plain-text input).
+    links: tuple[tuple[str, str], ...] = ()
+    node: int = -1
+    parent: int = -1
 
     def has(self, flag: int) -> bool:
         """True when the block sits inside an ancestor with the given SEM_* flag."""

@@ -128,8 +128,9 @@ def _special_flags(el: etree._Element) -> int:
 
 
 # Per-block record built during the walk: text, link chars, links, lines, tag, path, depth, class tokens, flags
-# (with the private bits), heading level. Counts are added in bulk afterwards.
-_RawBlock = tuple[str, int, int, int, str, str, int, tuple[str, ...], int, int]
+# (with the private bits), heading level, (anchor text, href) pairs, owner serial, owner's parent serial. Counts are
+# added in bulk afterwards.
+_RawBlock = tuple[str, int, int, int, str, str, int, tuple[str, ...], int, int, tuple[tuple[str, str], ...], int, int]
 
 
 # _html_blocks builds Blocks as plain tuples in this field order, followed by the defaults of the remaining fields
@@ -158,7 +159,13 @@ _HTML_BLOCK_FIELDS = (
 )
 if Block._fields[: len(_HTML_BLOCK_FIELDS)] != _HTML_BLOCK_FIELDS:  # pragma: no cover - a guard for records.py edits
     raise ImportError("bpdetect.records.Block fields changed: update segment._HTML_BLOCK_FIELDS and _html_blocks")
-_BLOCK_TAIL = tuple(Block._field_defaults[name] for name in Block._fields[len(_HTML_BLOCK_FIELDS) :])
+# Fields between the HTML ones and the walk's structure fields keep their defaults (the plain-text ones, and source).
+_STRUCTURE_FIELDS = ("links", "node", "parent")
+if Block._fields[-len(_STRUCTURE_FIELDS) :] != _STRUCTURE_FIELDS:  # pragma: no cover - a guard for records.py edits
+    raise ImportError("bpdetect.records.Block fields changed: update segment._STRUCTURE_FIELDS and _html_blocks")
+_BLOCK_TAIL = tuple(
+    Block._field_defaults[name] for name in Block._fields[len(_HTML_BLOCK_FIELDS) : -len(_STRUCTURE_FIELDS)]
+)
 
 
 def _html_blocks(raw: list[_RawBlock]) -> list[Block]:
@@ -178,7 +185,7 @@ def _html_blocks(raw: list[_RawBlock]) -> list[Block]:
     blocks: list[Block] = []
     append = blocks.append
     for i, (raw_block, words, sents, punct, digits, upper) in enumerate(rows):
-        text, link_chars, n_links, n_lines, tag, path, depth, tokens, flags, heading = raw_block
+        text, link_chars, n_links, n_lines, tag, path, depth, tokens, flags, heading, hrefs, node, parent = raw_block
         n_chars = len(text)
         semantic = flags & ~_PRIVATE_MASK
         if n_links == 1 and link_chars >= n_chars:
@@ -208,6 +215,9 @@ def _html_blocks(raw: list[_RawBlock]) -> list[Block]:
                     bool(flags & _IN_CELL),
                     bool(flags & _IN_CAPTION),
                     *tail,
+                    hrefs,
+                    node,
+                    parent,
                 ),
             )
         )
@@ -238,6 +248,10 @@ def _walk(root: etree._Element, max_blocks: int | None) -> tuple[list[Block], bo
     raw_blocks: list[_RawBlock] = []
     pieces: list[str] = []
     links = [0, 0]  # characters inside links and links opened since the last flush
+    hrefs: list[tuple[str, str]] = []  # (anchor text, href) of the links since the last flush
+    # Serial numbers of the open block-level elements (the root is 0); the last one owns the pending text.
+    owners = [0]
+    serial = [0]
     # Tags of the open elements, for block paths; [0] is a sentinel so that <html> has depth 0.
     root_tag = root.tag if isinstance(root.tag, str) else "#root"
     tags: list[str] = ["#root", root_tag]
@@ -250,6 +264,10 @@ def _walk(root: etree._Element, max_blocks: int | None) -> tuple[list[Block], bo
         pieces.clear()
         link_chars, n_links = links
         links[0] = links[1] = 0
+        block_hrefs: tuple[tuple[str, str], ...] = ()
+        if hrefs:
+            block_hrefs = tuple(hrefs)
+            hrefs.clear()
         if raw.isspace():  # most flushes: the whitespace between two block elements
             return
         if _BR in raw:
@@ -265,7 +283,11 @@ def _walk(root: etree._Element, max_blocks: int | None) -> tuple[list[Block], bo
         if len(raw_blocks) == limit:
             raise _Truncated
         path = "/".join(tags[max(1, owner + 1 - MAX_PATH_PARTS) : owner + 1])
-        raw_blocks.append((text, link_chars, n_links, n_lines, tags[owner], path, owner - 1, tokens, flags, heading))
+        parent = owners[-2] if len(owners) > 1 else -1
+        raw_blocks.append(
+            (text, link_chars, n_links, n_lines, tags[owner], path, owner - 1, tokens, flags, heading, block_hrefs,
+             owners[-1], parent)
+        )
 
     def add(text: str, in_link: bool, in_pre: int) -> None:
         if in_pre:
@@ -317,6 +339,7 @@ def _walk(root: etree._Element, max_blocks: int | None) -> tuple[list[Block], bo
                             links[1] += 1
                             if ctext:
                                 add(ctext, True, in_pre)
+                                hrefs.append((" ".join(ctext.split()), child.get("href")))
                         elif ctext:
                             add(ctext, in_link, in_pre)
                     elif len(tags) > MAX_DEPTH:
@@ -334,9 +357,12 @@ def _walk(root: etree._Element, max_blocks: int | None) -> tuple[list[Block], bo
                                         child_tokens = child_tokens[:MAX_CLASS_TOKENS]
                         child_flags = flags | _TAG_FLAGS.get(tag, 0) | extra
                         child_in_link = in_link
-                        if tag == "a" and child.get("href") is not None:
-                            child_in_link = True
-                            links[1] += 1
+                        href = None
+                        if tag == "a":
+                            href = child.get("href")
+                            if href is not None:
+                                child_in_link = True
+                                links[1] += 1
                         tags.append(tag)
                         if is_block:
                             if pieces:
@@ -344,9 +370,20 @@ def _walk(root: etree._Element, max_blocks: int | None) -> tuple[list[Block], bo
                                 flush(owner, heading, tokens, flags)
                             pos = len(tags) - 1
                             level = _HEADINGS.get(tag, heading)
+                            serial[0] += 1
+                            owners.append(serial[0])
                             visit(child, ctext, child_flags, child_tokens, child_in_link, pos, level)
                             if pieces:
                                 flush(pos, level, child_tokens, child_flags)
+                            owners.pop()
+                        elif href is not None:
+                            start = len(pieces)
+                            visit(child, ctext, child_flags, child_tokens, child_in_link, owner, heading)
+                            # The anchor's text is what it added to the pending pieces (unless a block inside it
+                            # flushed them; such links are rare and keep only their remaining text).
+                            anchor = " ".join("".join(pieces[min(start, len(pieces)) :]).replace(_BR, " ").split())
+                            if anchor:
+                                hrefs.append((anchor, href))
                         else:
                             visit(child, ctext, child_flags, child_tokens, child_in_link, owner, heading)
                         tags.pop()
