@@ -7,20 +7,19 @@ from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .decode import Decoded, decode
+# The extract module defers scikit-learn to the first model load; importing its names here also keeps the function
+# `bpdetect.extract` from being shadowed by the submodule of the same name once something imports the submodule.
+from .extract import Detector, extract, extract_text
 from .records import Block, Document, Extraction, ScoredBlock
 from .segment import looks_like_html, segment, segment_html, segment_text
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .extract import Detector, extract, extract_text
     from .persist import ModelBundle, ModelError, load_model
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 # Names served lazily: they pull in scikit-learn, which segmentation-only users never need to import.
 _LAZY = {
-    "Detector": "extract",
-    "extract": "extract",
-    "extract_text": "extract",
     "ModelBundle": "persist",
     "ModelError": "persist",
     "load_model": "persist",

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from .features import featurize
-from .persist import ModelBundle, load_model
+from .formats import blocks_to_text
 from .records import Document, Extraction, ScoredBlock
 from .segment import InputKind, segment
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .persist import ModelBundle
 
 __all__ = ["DEFAULT_MODELS", "Detector", "assemble_text", "extract", "extract_text"]
 
@@ -26,24 +30,8 @@ def _default_model_path(kind: str) -> Path:
 
 
 def assemble_text(blocks: Sequence[ScoredBlock]) -> str:
-    """Content blocks back to text: one paragraph per block, separated by blank lines; list items kept together."""
-    parts: list[str] = []
-    prev_list = False
-    for sb in blocks:
-        if not sb.is_content:
-            continue
-        b = sb.block
-        text = b.text
-        if b.is_list_item and b.source == "html":
-            text = f"- {text}"
-        elif b.source == "text" and b.bullet:
-            text = f"{b.bullet} {text}"
-        if parts and prev_list and b.is_list_item:
-            parts[-1] += "\n" + text
-        else:
-            parts.append(text)
-        prev_list = b.is_list_item
-    return "\n\n".join(parts)
+    """Content blocks back to plain text (see ``bpdetect.formats.blocks_to_text``)."""
+    return blocks_to_text(blocks)
 
 
 class Detector:
@@ -78,6 +66,8 @@ class Detector:
     @classmethod
     def load(cls, path: str | Path, *, allow_version_mismatch: bool = False) -> Detector:
         """A Detector on a model file; it serves the input kind the model was trained for, the default the other."""
+        from .persist import load_model  # scikit-learn loads with the first model, not with `import bpdetect`
+
         bundle = load_model(path, allow_version_mismatch=allow_version_mismatch)
         det = cls(allow_version_mismatch=allow_version_mismatch)
         det._sources[bundle.input] = bundle
@@ -89,6 +79,8 @@ class Detector:
         bundle = self._bundles.get(kind)
         if bundle is not None:
             return bundle
+        from .persist import ModelBundle, load_model
+
         with self._lock:
             bundle = self._bundles.get(kind)
             if bundle is None:

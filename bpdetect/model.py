@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections.abc import Sequence
 
@@ -130,6 +131,86 @@ def quantize(X: np.ndarray, edges: Sequence[np.ndarray]) -> np.ndarray:
     return out
 
 
+# Features with at most this many bin thresholds are binned by comparisons (a few ns per value) rather than by a
+# binary search (tens of ns per value); most bpdetect features are flags with a single threshold.
+_COMPARE_MAX_THRESHOLDS = 4
+
+
+class _BinnedStage:
+    """A fitted HistGradientBoostingClassifier evaluated on uint8 bins computed straight from raw feature values.
+
+    scikit-learn predicts from float features, testing a threshold (and a NaN check) at every node. Its own training
+    path predicts from the uint8 bins instead, which is about twice as fast. The bin of a value is a step function
+    of it: for a feature that BlockClassifier quantizes first, the composition of the quantile code and the booster's
+    bin of that code; for a stacked context feature, the booster's bin thresholds. Both are folded here into one
+    sorted threshold array per feature, so predicting costs a few comparisons or one ``searchsorted`` per feature
+    the trees use, plus the tree walks, and gives exactly what ``predict_proba`` gives (a test checks it).
+    """
+
+    def __init__(self, stage: HistGradientBoostingClassifier, quantile_edges: Sequence[np.ndarray]) -> None:
+        mapper = stage._bin_mapper
+        self.missing_bin = mapper.missing_values_bin_idx_
+        self.baseline = float(np.ravel(stage._baseline_prediction)[0])
+        self.predictors = [trees[0] for trees in stage._predictors]
+        self.thresholds: list[np.ndarray] = []
+        self.right: list[bool] = []  # side: a value equal to a threshold falls above it (True) or below it
+        for j, booster_edges in enumerate(mapper.bin_thresholds_):
+            if j < len(quantile_edges):
+                q = np.asarray(quantile_edges[j], dtype=np.float64)
+                # Booster bin of every quantile code 0..len(q) (code = number of quantile edges <= value).
+                lut = np.searchsorted(booster_edges, np.arange(len(q) + 1, dtype=np.float64), side="left")
+                step = np.diff(lut)
+                k = np.flatnonzero(step)
+                # The bin rises by step[k] where the code reaches k + 1, i.e. where the value reaches q[k].
+                self.thresholds.append(np.repeat(q[k], step[k]).astype(np.float32))
+                self.right.append(True)
+            else:
+                self.thresholds.append(np.asarray(booster_edges, dtype=np.float32))
+                self.right.append(False)
+        # Only features some split tests need binning; the others keep bin 0, which no tree reads.
+        used = np.zeros(len(self.thresholds), dtype=bool)
+        for predictor in self.predictors:
+            nodes = predictor.nodes
+            used[nodes["feature_idx"][nodes["is_leaf"] == 0]] = True
+        self.used = np.flatnonzero(used)
+
+    def bins(self, X: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
+        """uint8 bins of every used value, row-major; ``known`` supplies ready bins for its leading columns."""
+        n = X.shape[0]
+        out = np.zeros(X.shape, dtype=np.uint8)
+        lead = 0 if known is None else known.shape[1]
+        if lead:
+            out[:, :lead] = known
+        for j in self.used[self.used >= lead].tolist():
+            edges = self.thresholds[j]
+            col = X[:, j]
+            if len(edges) <= _COMPARE_MAX_THRESHOLDS:
+                acc = np.zeros(n, dtype=np.uint8)
+                for t in edges.tolist():
+                    acc += (col >= t) if self.right[j] else (col > t)
+                out[:, j] = acc
+            else:
+                out[:, j] = np.searchsorted(edges, col, side="right" if self.right[j] else "left")
+        return out
+
+    def same_bins(self, other: _BinnedStage, n_columns: int) -> bool:
+        """True when this stage bins the first n_columns exactly as ``other`` does (so its bins can be reused)."""
+        return all(
+            self.right[j] == other.right[j] and np.array_equal(self.thresholds[j], other.thresholds[j])
+            for j in range(n_columns)
+        )
+
+    def proba(self, binned: np.ndarray) -> np.ndarray:
+        """Probability of the positive class for every row of bins."""
+        from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+        threads = _openmp_effective_n_threads()
+        raw = np.full(binned.shape[0], self.baseline)
+        for predictor in self.predictors:
+            raw += predictor.predict_binned(binned, self.missing_bin, threads)
+        return 1.0 / (1.0 + np.exp(-raw))
+
+
 def _fold_of(groups: Sequence[object], n_folds: int) -> np.ndarray:
     """Deterministic fold for each row from a stable hash of its group (site), so a site stays in one fold."""
     cache: dict[object, int] = {}
@@ -233,6 +314,34 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         self.stage2_ = self._new_stage().fit(X2[rows], y[rows], sample_weight=sample_weight[rows])
         return self
 
+    _fast_lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        """Pickled/saved state, without the derived fast predictors (rebuilt on first use)."""
+        state = super().__getstate__()
+        state.pop("_fast_stages", None)
+        return state
+
+    def _fast(self) -> tuple[_BinnedStage, _BinnedStage | None, bool] | None:
+        """The stages as binned predictors (built once per loaded model), or None if this scikit-learn lacks them."""
+        fast = self.__dict__.get("_fast_stages")
+        if fast is None:
+            with self._fast_lock:
+                fast = self.__dict__.get("_fast_stages")
+                if fast is None:
+                    try:
+                        s1 = _BinnedStage(self.stage1_, self.bin_edges_)
+                        s2 = None if self.stage2_ is None else _BinnedStage(self.stage2_, self.bin_edges_)
+                        # Stage 2 sees the same block features as stage 1; its bins for them are usually identical.
+                        reuse = s2 is not None and s2.same_bins(s1, self.n_features_in_)
+                        if reuse:  # stage 1 then bins every block feature either stage reads
+                            s1.used = np.union1d(s1.used, s2.used[s2.used < self.n_features_in_])
+                        fast = (s1, s2, reuse)
+                    except (AttributeError, TypeError, IndexError):  # private scikit-learn API changed
+                        fast = ()
+                    self.__dict__["_fast_stages"] = fast
+        return fast or None
+
     def predict_proba(self, X: np.ndarray, *, doc: np.ndarray | None = None, chars: np.ndarray | None = None):
         """Probability of clutter (column 0) and content (column 1) for each block."""
         check_is_fitted(self, "stage1_")
@@ -242,6 +351,22 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             return np.zeros((0, 2))
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"expected {self.n_features_in_} features, got {X.shape[1]}")
+        fast = self._fast()
+        if fast is not None:
+            s1, s2, reuse = fast
+            b1 = s1.bins(X)
+            p1 = s1.proba(b1)
+            if s2 is None:
+                return np.column_stack([1 - p1, p1])
+            chars = np.ones(n) if chars is None else np.asarray(chars)
+            X2 = np.hstack([X, context_features(p1, chars, doc_starts(doc, n))])
+            p2 = s2.proba(s2.bins(X2, known=b1 if reuse else None))
+            return np.column_stack([1 - p2, p2])
+        return self._predict_proba_sklearn(X, doc=doc, chars=chars)
+
+    def _predict_proba_sklearn(self, X: np.ndarray, *, doc: np.ndarray | None, chars: np.ndarray | None):
+        """predict_proba through scikit-learn's public predict path (the reference the fast path must match)."""
+        n = len(X)
         X = quantize(X, self.bin_edges_)
         p1 = self.stage1_.predict_proba(X)[:, 1]
         if self.stage2_ is None:

@@ -77,3 +77,27 @@ def test_quantize_is_monotone():
     edges = [np.array([0.0, 1.0, 2.0], np.float32)]
     q = quantize(np.array([[-1.0], [0.0], [0.5], [1.0], [5.0]], np.float32), edges)
     assert q[:, 0].tolist() == [0, 1, 1, 2, 3]
+
+
+@pytest.mark.parametrize("context", [False, True])
+def test_binned_fast_path_matches_scikit_learn(context):
+    # Values between, on and beyond the training quantile edges, plus features with few distinct values.
+    X, y, doc = _toy(n_docs=40)
+    X[:, 3] = np.round(X[:, 3])
+    clf = BlockClassifier(max_iter=25, context=context, context_folds=2).fit(X, y, doc=doc)
+    rng = np.random.default_rng(1)
+    Xt = np.vstack([X, rng.normal(scale=3.0, size=(200, 5)).astype(np.float32), np.float32(clf.bin_edges_[0][:5, None])
+                    * np.ones((1, 5), np.float32)])
+    dt = np.concatenate([doc, np.full(200, 99), np.full(5, 100)])
+    assert clf._fast() is not None
+    fast = clf.predict_proba(Xt, doc=dt)
+    reference = clf._predict_proba_sklearn(Xt, doc=dt, chars=None)
+    assert np.allclose(fast, reference, rtol=0, atol=1e-12)
+
+
+def test_saved_state_leaves_out_the_fast_predictors():
+    X, y, doc = _toy()
+    clf = BlockClassifier(max_iter=5, context=False).fit(X, y, doc=doc)
+    clf.predict_proba(X, doc=doc)
+    assert "_fast_stages" in clf.__dict__
+    assert "_fast_stages" not in clf.__getstate__()

@@ -1,0 +1,215 @@
+"""End-to-end speed (bytes in, text out) of bpdetect beside trafilatura and resiliparse, measured in the same run.
+
+Part 1, in this process, pages already in memory, one thread (OpenMP/BLAS limited to 1, as one job of a batch):
+
+- ``bpdetect``: ``Detector.extract_many`` over chunks of ``--chunk`` pages (what ``bpdetect extract`` does);
+- ``bpdetect (one page per call)``: ``Detector.extract(page)`` in a loop (what a scraper callback does);
+- ``trafilatura``: ``trafilatura.extract(html, include_comments=False)``, defaults otherwise;
+- ``trafilatura (fast)``: the same with ``fast=True`` (no fallback extractors), for reference;
+- ``resiliparse``: ``extract_plain_text(..., main_content=True)``.
+
+The extractors take turns chunk by chunk, so a noisy neighbour on a shared machine slows all of them alike; the
+ratios to trafilatura are the numbers to read. Each extractor's text is kept so nothing can be optimized away.
+
+Part 2, the command line over the same pages written as files: ``bpdetect extract DIR --format json -o out.jsonl``
+with ``--jobs 1`` and ``--jobs N``: wall seconds, pages/s, the speed-up of N jobs, and the peak resident memory of
+the whole process tree (sampled from /proc every 50 ms).
+
+Usage: python benchmarks/speed.py [--root DIR] [--every K] [--limit N] [--jobs N] [--skip-cli] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from threadpoolctl import threadpool_limits
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peers import resiliparse_extract, trafilatura_extract, versions  # noqa: E402
+
+DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+
+def load_pages(root: Path, every: int, limit: int | None) -> list[tuple[str, bytes]]:
+    """(name, raw bytes) of every ``every``-th page of every corpus under root, in a fixed order."""
+    pages: list[tuple[str, bytes]] = []
+    k = 0
+    for index in sorted(root.glob("*/index.jsonl")):
+        for line in index.read_text(encoding="utf-8").splitlines():
+            k += 1
+            if (k - 1) % every:
+                continue
+            rec = json.loads(line)
+            with gzip.open(index.parent / rec["html"], "rb") as fh:
+                pages.append((f"{index.parent.name}-{rec['id']}", fh.read()))
+            if limit and len(pages) >= limit:
+                return pages
+    return pages
+
+
+def _trafilatura_fast(html: bytes) -> str:
+    import trafilatura
+
+    try:
+        return trafilatura.extract(html, include_comments=False, fast=True) or ""
+    except Exception:  # a peer failing on a page is its problem, not the benchmark's
+        return ""
+
+
+def in_process(pages: list[bytes], chunk: int) -> dict[str, dict[str, float]]:
+    """Seconds and pages/s of each extractor over the pages, taking turns chunk by chunk, on one thread."""
+    from bpdetect import Detector
+
+    det = Detector.default()
+    det.bundle("html")  # load outside the clock
+    det.bundle("text")
+
+    def bp_batch(batch: list[bytes]) -> list[str]:
+        return [e.text for e in det.extract_many(batch, input="html")]
+
+    def bp_single(batch: list[bytes]) -> list[str]:
+        return [det.extract(p, input="html").text for p in batch]
+
+    def per_page(fn: Callable[[bytes], str]) -> Callable[[list[bytes]], list[str]]:
+        return lambda batch: [fn(p) for p in batch]
+
+    runners: dict[str, Callable[[list[bytes]], list[str]]] = {
+        "bpdetect": bp_batch,
+        "bpdetect (one page per call)": bp_single,
+        "trafilatura": per_page(trafilatura_extract),
+        "trafilatura (fast)": per_page(_trafilatura_fast),
+        "resiliparse": per_page(resiliparse_extract),
+    }
+    seconds = dict.fromkeys(runners, 0.0)
+    chars = dict.fromkeys(runners, 0)
+    empty = dict.fromkeys(runners, 0)
+    with threadpool_limits(limits=1):
+        for start in range(0, len(pages), chunk):
+            batch = pages[start : start + chunk]
+            for name, run in runners.items():
+                t0 = time.perf_counter()
+                texts = run(batch)
+                seconds[name] += time.perf_counter() - t0
+                chars[name] += sum(map(len, texts))
+                empty[name] += sum(1 for t in texts if not t.strip())
+    return {
+        name: {
+            "seconds": round(seconds[name], 3),
+            "pages_per_s": round(len(pages) / seconds[name], 2),
+            "ratio_to_trafilatura": round(seconds["trafilatura"] / seconds[name], 2),
+            "chars_out": chars[name],
+            "empty_outputs": empty[name],
+        }
+        for name in runners
+    }
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory (MB) of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        p = int(entry)
+        children.setdefault(int(fields[1]), []).append(p)
+        rss[p] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo.extend(children.get(p, ()))
+    return total / 2**20
+
+
+def run_cli(folder: Path, jobs: int, out: Path) -> dict[str, float]:
+    """Wall seconds and peak tree RSS of `bpdetect extract FOLDER --format json -o OUT --jobs N`."""
+    cmd = [sys.executable, "-m", "bpdetect", "extract", str(folder), "--format", "json", "-o", str(out),
+           "--jobs", str(jobs), "--no-progress"]
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    peak = [0.0]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"bpdetect extract failed ({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
+    records = sum(1 for _ in out.open(encoding="utf-8"))
+    return {"jobs": jobs, "seconds": round(wall, 2), "records": records, "peak_rss_mb": round(peak[0], 1)}
+
+
+def main() -> None:
+    """Run both parts and print the tables; write a JSON report when --out is given."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="folder of corpora (default: %(default)s)")
+    ap.add_argument("--every", type=int, default=4, help="take every K-th page of the corpora (default: 4)")
+    ap.add_argument("--limit", type=int, default=None, help="at most this many pages")
+    ap.add_argument("--chunk", type=int, default=64, help="pages per turn and per extract_many call (default: 64)")
+    ap.add_argument("--jobs", type=int, default=2, help="jobs for the parallel CLI run (default: 2)")
+    ap.add_argument("--skip-cli", action="store_true", help="only the in-process part")
+    ap.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
+    args = ap.parse_args()
+
+    named = load_pages(args.root, args.every, args.limit)
+    pages = [raw for _, raw in named]
+    mb = sum(map(len, pages)) / 2**20
+    print(f"{len(pages)} pages, {mb:.1f} MB, {os.cpu_count()} CPUs, {platform.python_version()}", file=sys.stderr)
+    report: dict[str, object] = {"pages": len(pages), "mb": round(mb, 1), "versions": versions()}
+    results = in_process(pages, args.chunk)
+    report["in_process"] = results
+    print("\n| extractor (one process, one thread) | pages/s | × trafilatura | seconds | empty outputs |")
+    print("|---|---:|---:|---:|---:|")
+    for name, r in results.items():
+        print(f"| {name} | {r['pages_per_s']:.1f} | {r['ratio_to_trafilatura']:.2f} | {r['seconds']:.1f} | "
+              f"{r['empty_outputs']} |")
+    if not args.skip_cli:
+        with tempfile.TemporaryDirectory(prefix="bpdetect-speed-") as tmp:
+            folder = Path(tmp) / "pages"
+            folder.mkdir()
+            for name, raw in named:
+                (folder / f"{name}.html").write_bytes(raw)
+            runs = [run_cli(folder, jobs, Path(tmp) / f"out-{jobs}.jsonl") for jobs in sorted({1, args.jobs})]
+        base = runs[0]["seconds"]
+        for r in runs:
+            r["pages_per_s"] = round(len(pages) / r["seconds"], 2)
+            r["speedup"] = round(base / r["seconds"], 2)
+        report["cli"] = runs
+        print("\n| `bpdetect extract DIR -o out.jsonl` | seconds | pages/s | speed-up | records | peak RSS (MB) |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for r in runs:
+            print(f"| --jobs {r['jobs']} | {r['seconds']:.1f} | {r['pages_per_s']:.1f} | {r['speedup']:.2f} | "
+                  f"{r['records']} | {r['peak_rss_mb']:.0f} |")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
