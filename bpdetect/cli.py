@@ -41,9 +41,11 @@ class BlocksFormat(str, Enum):
 
 
 class ExtractFormat(str, Enum):
-    """Output formats of `bpdetect extract`."""
+    """Output formats of `bpdetect extract` (bpdetect.formats.FORMATS)."""
 
     text = "text"
+    markdown = "markdown"
+    html = "html"
     json = "json"
 
 
@@ -112,59 +114,119 @@ def blocks(
 
 @app.command()
 def extract(
-    sources: Annotated[list[str], typer.Argument(help="HTML or text files, or - for standard input.")],
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files, directories (searched recursively), .warc/.warc.gz archives, http(s) URLs, or - for "
+            "standard input.",
+            show_default=False,
+        ),
+    ],
+    fmt: Annotated[ExtractFormat, typer.Option("--format", "-f", help="Output format.")] = ExtractFormat.text,
+    links: Annotated[bool, typer.Option("--links", help="Keep links (markdown and html formats).")] = False,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="A file for all outputs (JSON lines when it ends in .jsonl or with --format json), or a directory "
+            "(an existing one, or a path ending in /) for one file per input plus errors.jsonl. Default: stdout.",
+        ),
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per core); one thread each.")] = 1,
+    globs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--glob",
+            help="File pattern for directory sources (repeatable; matched case-insensitively on the name, or on "
+            "the relative path when it has a /). Default: *.html *.htm *.xhtml *.shtml *.txt and their .gz.",
+        ),
+    ] = None,
     input: Annotated[InputOpt, typer.Option("--input", "-i", help="Input kind; auto-detected by default.")] = (
         InputOpt.auto
     ),
-    fmt: Annotated[ExtractFormat, typer.Option("--format", "-f", help="text or json.")] = ExtractFormat.text,
     threshold: Annotated[
-        str | None, typer.Option("--threshold", "-t", help="A number in [0, 1] or a preset: precision/balanced/recall.")
+        str | None,
+        typer.Option(
+            "--threshold", "-t", "--preset", help="A number in [0, 1] or a preset: precision/balanced/recall."
+        ),
     ] = None,
     model: Annotated[Path | None, typer.Option(help="A model file (.skops with its .json sidecar).")] = None,
     force: Annotated[bool, typer.Option(help="Load a model even if its library versions differ.")] = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="Progress bar on stderr (default: when stderr is a terminal).",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line on stderr.")] = False,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Pages per batch (per worker task).")] = 32,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for a URL.")] = 30.0,
 ) -> None:
-    """Extract the main content of pages."""
-    from .extract import Detector
+    """Extract the main content of pages: one output (or one error record) per input.
 
-    thr: float | str | None = threshold
-    if threshold is not None:
-        try:
-            thr = float(threshold)
-        except ValueError:
-            thr = threshold
+    Exit status: 0 when every input was extracted, 1 when any failed, 2 for usage errors.
+    """
+    from . import batch
+    from .persist import ModelError
+
     try:
-        det = Detector.load(model, allow_version_mismatch=force) if model else Detector(allow_version_mismatch=force)
-        failures = 0
-        for src in sources:
-            data = _read_source(src)
-            try:
-                ext = det.extract(data, input=input.value, threshold=thr)
-            except (ValueError, OSError) as exc:
-                failures += 1
-                typer.echo(json.dumps({"source": src, "error": str(exc)}), err=True)
-                continue
-            if fmt is ExtractFormat.json:
-                rec = {
-                    "source": src,
-                    "title": ext.title,
-                    "text": ext.text,
-                    "input": ext.source,
-                    "threshold": ext.threshold,
-                    "blocks": [
-                        {"text": sb.block.text, "tag": sb.block.tag, "score": round(sb.score, 4),
-                         "content": sb.is_content}
-                        for sb in ext.blocks
-                    ],
-                }
-                typer.echo(json.dumps(rec, ensure_ascii=False))
-            else:
-                typer.echo(ext.text)
-    except ModelError as exc:
+        thr = batch.parse_threshold(threshold)
+        opts = batch.Options(
+            fmt=fmt.value,
+            links=links,
+            input=input.value,
+            threshold=thr,
+            model=str(model) if model else None,
+            force=force,
+        )
+        batch.validate_options(opts)
+    except (ModelError, ValueError) as exc:
         raise _fail(str(exc)) from exc
-    except ValueError as exc:
+    config = batch.BatchConfig(
+        options=opts,
+        output=output,
+        globs=globs or None,
+        jobs=jobs,
+        chunk_size=chunk_size,
+        progress=_show_progress(progress, quiet, sources),
+        timeout=timeout,
+    )
+
+    def report(rec: batch.Record) -> None:
+        typer.echo(f"error: {rec.source}: {rec.error}", err=True)
+
+    try:
+        summary = batch.run_batch(sources, config, on_error=report)
+    except (ModelError, ValueError) as exc:  # a bad --output, or a model that fails in a worker
         raise _fail(str(exc)) from exc
-    if failures:
+    except OSError as exc:  # the output cannot be written (disk full, permissions)
+        raise _fail(f"cannot write output: {exc}", 1) from exc
+    except KeyboardInterrupt:
+        raise _fail("interrupted; no partial output file was left", 130) from None
+    except Exception as exc:  # e.g. a worker process killed (out of memory): a message, not a traceback
+        raise _fail(f"batch stopped: {type(exc).__name__}: {exc}", 1) from exc
+    if not quiet:
+        typer.echo(summary.line(), err=True)
+    if summary.errors:
         raise typer.Exit(1)
+
+
+# A progress bar is shown by default only when there is more to wait for than a handful of pages.
+_PROGRESS_MIN_SOURCES = 4
+
+
+def _show_progress(flag: bool | None, quiet: bool, sources: list[str]) -> bool:
+    """--progress/--no-progress, or by default: stderr is a terminal and there are many (or streamed) inputs."""
+    if flag is not None:
+        return flag
+    if quiet or not sys.stderr.isatty():
+        return False
+    from .batch import source_kind
+
+    return len(sources) >= _PROGRESS_MIN_SOURCES or any(source_kind(s) in ("dir", "warc") for s in sources)
 
 
 @model_app.command("info")
@@ -216,6 +278,10 @@ def _load_plugins() -> None:
             continue
         register(app)
 
+
+from .cli_explain import explain as _explain_command  # noqa: E402
+
+app.command("explain")(_explain_command)
 
 _load_plugins()
 

@@ -119,7 +119,8 @@ class Detector:
         document = doc if isinstance(doc, Document) else self.segment(doc, input=input, encoding=encoding)
         return self.score_documents([document])[0]
 
-    def _extraction(self, document: Document, probs: np.ndarray, threshold: Threshold) -> Extraction:
+    def assemble(self, document: Document, probs: np.ndarray, threshold: Threshold = None) -> Extraction:
+        """An Extraction from a Document and its blocks' scores (as from ``score_documents``) at a threshold."""
         if not document.blocks:
             return Extraction(
                 text="", title=document.title, blocks=(), source=document.source, encoding=document.encoding,
@@ -142,7 +143,12 @@ class Detector:
 
     def extract_document(self, document: Document, *, threshold: Threshold = None) -> Extraction:
         """Score and assemble an already segmented Document."""
-        return self._extraction(document, self.score_documents([document])[0], threshold)
+        return self.assemble(document, self.score_documents([document])[0], threshold)
+
+    def extract_documents(self, documents: Sequence[Document], *, threshold: Threshold = None) -> list[Extraction]:
+        """Score and assemble already segmented Documents, with one batched model call per input kind."""
+        probs = self.score_documents(documents)
+        return [self.assemble(d, p, threshold) for d, p in zip(documents, probs, strict=True)]
 
     def extract(
         self,
@@ -161,9 +167,7 @@ class Detector:
         self, docs: Sequence[bytes | str], *, input: InputKind = "auto", threshold: Threshold = None
     ) -> list[Extraction]:
         """Extract many pages with one batched model call per input kind (faster than a loop over extract)."""
-        documents = [self.segment(d, input=input) for d in docs]
-        probs = self.score_documents(documents)
-        return [self._extraction(d, p, threshold) for d, p in zip(documents, probs, strict=True)]
+        return self.extract_documents([self.segment(d, input=input) for d in docs], threshold=threshold)
 
 
 def extract(

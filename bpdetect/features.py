@@ -635,15 +635,16 @@ def _token_family_bits(token: str) -> int:
     return bits
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 16)
 def _class_bits(tokens: tuple[str, ...]) -> tuple[int, int]:
     """(families among the nearest tokens, families among all tokens) of one block's class/id tokens."""
-    near = every = 0
-    for i, token in enumerate(tokens):
-        bits = _token_family_bits(token)
-        every |= bits
-        if i < NEAR_CLASS_TOKENS:
-            near |= bits
+    bits = list(map(_token_family_bits, tokens))
+    near = 0
+    for b in bits[:NEAR_CLASS_TOKENS]:
+        near |= b
+    every = near
+    for b in bits[NEAR_CLASS_TOKENS:]:
+        every |= b
     return near, every
 
 

@@ -241,6 +241,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         l2_regularization: float = 1.0,
         context: bool = True,
         context_folds: int = 3,
+        context_max_iter: int | None = None,
         early_stopping: bool = False,
         random_state: int = 0,
     ) -> None:
@@ -251,12 +252,13 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         self.l2_regularization = l2_regularization
         self.context = context
         self.context_folds = context_folds
+        self.context_max_iter = context_max_iter
         self.early_stopping = early_stopping
         self.random_state = random_state
 
-    def _new_stage(self) -> HistGradientBoostingClassifier:
+    def _new_stage(self, max_iter: int | None = None) -> HistGradientBoostingClassifier:
         return HistGradientBoostingClassifier(
-            max_iter=self.max_iter,
+            max_iter=max_iter or self.max_iter,
             learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes,
             min_samples_leaf=self.min_samples_leaf,
@@ -311,7 +313,8 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             m = self._new_stage().fit(X[train], y[train], sample_weight=sample_weight[train])
             oof[test] = m.predict_proba(X[test])[:, 1]
         X2 = np.hstack([X, context_features(oof, chars, starts)])
-        self.stage2_ = self._new_stage().fit(X2[rows], y[rows], sample_weight=sample_weight[rows])
+        # Stage 2 starts from stage 1's score (a feature), so it needs fewer trees: context_max_iter, if given.
+        self.stage2_ = self._new_stage(self.context_max_iter).fit(X2[rows], y[rows], sample_weight=sample_weight[rows])
         return self
 
     _fast_lock = threading.Lock()

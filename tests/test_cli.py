@@ -67,6 +67,144 @@ def test_extract_bad_model_is_a_clean_error(tmp_path):
     assert "error:" in res.output
 
 
+def _lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_extract_one_file_prints_its_text_and_a_summary(model_path):
+    res = runner.invoke(app, ["extract", str(HTML), "--model", str(model_path)])
+    assert res.exit_code == 0, res.output
+    assert "footbridge" in res.stdout.lower() and "==>" not in res.stdout
+    assert "1 ok, 0 errors, 0 skipped in" in res.stderr
+    quiet = runner.invoke(app, ["extract", str(HTML), "--model", str(model_path), "-q"])
+    assert quiet.stdout == res.stdout and quiet.stderr == ""
+
+
+def test_extract_several_sources_separated_and_missing_file_exits_1(model_path, tmp_path):
+    missing = tmp_path / "missing.html"
+    res = runner.invoke(
+        app, ["extract", str(HTML), str(missing), "-", "--model", str(model_path), "-f", "markdown"], input=b""
+    )
+    assert res.exit_code == 1
+    assert res.stdout.startswith(f"==> {HTML} <==\n# ")  # markdown, one header per input
+    assert "==> <stdin> <==" in res.stdout
+    assert f"error: {missing}: no such file or directory" in res.stderr
+    assert "2 ok, 1 error, 0 skipped" in res.stderr
+
+
+def test_extract_stdin_text_dump():
+    res = runner.invoke(app, ["extract", "-", "--input", "text", "-f", "json"], input=TEXT.read_bytes())
+    assert res.exit_code == 0, res.output
+    (rec,) = _lines(res.stdout)
+    assert rec["source"] == "<stdin>" and rec["input"] == "text" and rec["text"]
+
+
+def test_extract_directory_to_output_directory(model_path, tmp_path):
+    out = tmp_path / "out"
+    res = runner.invoke(
+        app,
+        [
+            "extract",
+            str(SAMPLE / "pages"),
+            str(tmp_path / "gone.html"),
+            "-o",
+            f"{out}/",
+            "--model",
+            str(model_path),
+            "--glob",
+            "*.html",
+            "-f",
+            "html",
+        ],
+    )
+    assert res.exit_code == 1
+    pages = sorted(p.stem for p in (SAMPLE / "pages").glob("*.html"))
+    assert sorted(p.name for p in out.iterdir()) == sorted([f"{n}.html" for n in pages] + ["errors.jsonl"])
+    assert "<html" in (out / "news-harbour-footbridge.html").read_text().lower()
+    assert _lines((out / "errors.jsonl").read_text()) == [
+        {"source": str(tmp_path / "gone.html"), "error": "no such file or directory"}
+    ]
+
+
+def test_extract_jsonl_output_has_every_input_and_jobs_2_matches_jobs_1(model_path, tmp_path):
+    sources = [str(p) for p in sorted((SAMPLE / "pages").glob("*.html"))]
+    sources.insert(3, str(tmp_path / "missing.html"))
+    runs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"j{jobs}.jsonl"
+        res = runner.invoke(
+            app,
+            [
+                "extract",
+                *sources,
+                "-o",
+                str(out),
+                "-j",
+                jobs,
+                "--chunk-size",
+                "2",
+                "--model",
+                str(model_path),
+                "-i",
+                "html",
+                "-t",
+                "0.4",
+            ],
+        )
+        assert res.exit_code == 1, res.output
+        runs[jobs] = _lines(out.read_text())
+    assert [r["source"] for r in runs["1"]] == sources
+    assert runs["1"][3] == {"source": str(tmp_path / "missing.html"), "error": "no such file or directory"}
+    assert all(r["threshold"] == 0.4 for i, r in enumerate(runs["1"]) if i != 3)
+    assert runs["2"] == runs["1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["j1.jsonl", "j2.jsonl"]  # no temp files left
+
+
+def test_extract_warc(model_path, tmp_path):
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    path = tmp_path / "crawl.warc.gz"
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        for uri, body, ctype in (
+            ("http://example.com/a", HTML.read_bytes(), "text/html"),
+            ("http://example.com/b.css", b"p { color: red }", "text/css"),
+        ):
+            headers = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
+            writer.write_record(
+                writer.create_warc_record(uri, "response", payload=io.BytesIO(body), http_headers=headers)
+            )
+    res = runner.invoke(app, ["extract", str(path), "--model", str(model_path), "-f", "json"])
+    assert res.exit_code == 0, res.output
+    (rec,) = _lines(res.stdout)
+    assert rec["url"] == "http://example.com/a" and rec["source"].startswith(f"{path}#<urn:uuid:")
+    assert "1 ok, 0 errors, 1 skipped" in res.stderr
+
+
+def test_extract_usage_errors_exit_2(model_path, tmp_path):
+    a_file = tmp_path / "f.txt"
+    a_file.write_text("x")
+    for args, message in (
+        (["-t", "1.5"], "within [0, 1]"),
+        (["--preset", "strict"], "unknown threshold preset"),
+        (["-o", f"{a_file}/"], "is a file"),
+        (["-o", str(tmp_path / "no" / "such" / "out.txt")], "does not exist"),
+    ):
+        res = runner.invoke(app, ["extract", str(HTML), "--model", str(model_path), *args])
+        assert res.exit_code == 2, (args, res.output)
+        assert message in res.stderr, (args, res.stderr)
+    assert runner.invoke(app, ["extract", str(HTML), "-f", "pdf"]).exit_code == 2
+    assert runner.invoke(app, ["extract"]).exit_code == 2
+    # The tiny model has no presets but its own threshold; the shipped default has them all.
+    res = runner.invoke(app, ["extract", str(HTML), "--model", str(model_path), "--preset", "recall"])
+    assert res.exit_code == 2 and "unknown threshold preset 'recall'" in res.stderr
+    ok = runner.invoke(app, ["extract", str(HTML), "--preset", "recall", "-q"])
+    assert ok.exit_code == 0 and "footbridge" in ok.stdout.lower(), ok.output
+
+
 def test_model_info(model_path):
     res = runner.invoke(app, ["model", "info", str(model_path)])
     assert res.exit_code == 0, res.output

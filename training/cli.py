@@ -145,6 +145,9 @@ def register(app: typer.Typer) -> None:
         max_leaf_nodes: Annotated[int, typer.Option(help="Leaves per boosted tree.")] = 63,
         learning_rate: Annotated[float, typer.Option(help="Boosting learning rate.")] = 0.1,
         context_folds: Annotated[int, typer.Option(help="Site-wise folds for the 2nd pass's stacked scores.")] = 3,
+        context_max_iter: Annotated[
+            int | None, typer.Option(help="Boosting iterations of the 2nd pass (default: --max-iter).")
+        ] = None,
         no_split: Annotated[bool, typer.Option("--no-split", help="Train on every page; no validation.")] = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log skipped pages.")] = False,
     ) -> None:
@@ -157,6 +160,7 @@ def register(app: typer.Typer) -> None:
                 data, out, input, corpus, jobs, cache, context=not no_context, max_iter=max_iter, split=not no_split,
                 extra_params={
                     "max_leaf_nodes": max_leaf_nodes, "context_folds": context_folds, "learning_rate": learning_rate,
+                    "context_max_iter": context_max_iter,
                 },
             )
         except (FileNotFoundError, ValueError) as exc:
