@@ -67,11 +67,11 @@ def _trafilatura_fast(html: bytes) -> str:
         return ""
 
 
-def in_process(pages: list[bytes], chunk: int) -> dict[str, dict[str, float]]:
+def in_process(pages: list[bytes], chunk: int, model: Path | None = None) -> dict[str, dict[str, float]]:
     """Seconds and pages/s of each extractor over the pages, taking turns chunk by chunk, on one thread."""
     from bpdetect import Detector
 
-    det = Detector.default()
+    det = Detector.load(model) if model else Detector.default()
     det.bundle("html")  # load outside the clock
     det.bundle("text")
 
@@ -138,10 +138,12 @@ def _tree_rss_mb(pid: int) -> float:
     return total / 2**20
 
 
-def run_cli(folder: Path, jobs: int, out: Path) -> dict[str, float]:
+def run_cli(folder: Path, jobs: int, out: Path, model: Path | None = None) -> dict[str, float]:
     """Wall seconds and peak tree RSS of `bpdetect extract FOLDER --format json -o OUT --jobs N`."""
     cmd = [sys.executable, "-m", "bpdetect", "extract", str(folder), "--format", "json", "-o", str(out),
            "--jobs", str(jobs), "--no-progress"]
+    if model:
+        cmd += ["--model", str(model)]
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     peak = [0.0]
     t0 = time.perf_counter()
@@ -173,6 +175,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="at most this many pages")
     ap.add_argument("--chunk", type=int, default=64, help="pages per turn and per extract_many call (default: 64)")
     ap.add_argument("--jobs", type=int, default=2, help="jobs for the parallel CLI run (default: 2)")
+    ap.add_argument("--model", type=Path, default=None, help="HTML model file (default: the shipped one)")
     ap.add_argument("--skip-cli", action="store_true", help="only the in-process part")
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = ap.parse_args()
@@ -182,7 +185,7 @@ def main() -> None:
     mb = sum(map(len, pages)) / 2**20
     print(f"{len(pages)} pages, {mb:.1f} MB, {os.cpu_count()} CPUs, {platform.python_version()}", file=sys.stderr)
     report: dict[str, object] = {"pages": len(pages), "mb": round(mb, 1), "versions": versions()}
-    results = in_process(pages, args.chunk)
+    results = in_process(pages, args.chunk, args.model)
     report["in_process"] = results
     print("\n| extractor (one process, one thread) | pages/s | × trafilatura | seconds | empty outputs |")
     print("|---|---:|---:|---:|---:|")
@@ -195,7 +198,9 @@ def main() -> None:
             folder.mkdir()
             for name, raw in named:
                 (folder / f"{name}.html").write_bytes(raw)
-            runs = [run_cli(folder, jobs, Path(tmp) / f"out-{jobs}.jsonl") for jobs in sorted({1, args.jobs})]
+            runs = [
+                run_cli(folder, jobs, Path(tmp) / f"out-{jobs}.jsonl", args.model) for jobs in sorted({1, args.jobs})
+            ]
         base = runs[0]["seconds"]
         for r in runs:
             r["pages_per_s"] = round(len(pages) / r["seconds"], 2)

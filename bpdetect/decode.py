@@ -160,18 +160,30 @@ def _mostly_utf8(data: bytes) -> str | None:
     return text if valid > bad else None
 
 
+# How much worse than charset-normalizer's best guess windows-1252 may fit (chaos: share of odd characters;
+# coherence: language-model fit) and still be preferred.
+_TIE_CHAOS = 0.01
+_TIE_COHERENCE = 0.1
+
+
 def _detect(data: bytes) -> str | None:
     try:
         from charset_normalizer import from_bytes
     except ImportError:  # pragma: no cover - a hard dependency, kept optional for vendored use
         return None
-    best = from_bytes(data[:DETECTOR_SAMPLE_BYTES]).best()
+    results = from_bytes(data[:DETECTOR_SAMPLE_BYTES])
+    best = results.best()
     if best is None:
         return None
     # The detector lists the code pages that decode the sample identically, alphabetically ("cp1250" before
-    # "cp1252"); name windows-1252, the web's legacy default, when it is one of them.
-    if "cp1252" in best.could_be_from_charset:
-        return "cp1252"
+    # "cp1252"), and on a page with little non-ASCII text (mostly English with a few "è") its ranking of the
+    # single-byte code pages is noise. Name windows-1252, the web's legacy default, when it fits about as well as the
+    # best guess; a page in another language's code page fits its own markedly better (Czech in cp1250 does).
+    for result in results:
+        if result.chaos > best.chaos + _TIE_CHAOS or result.coherence < best.coherence - _TIE_COHERENCE:
+            continue
+        if "cp1252" in result.could_be_from_charset:
+            return "cp1252"
     return normalize_encoding(best.encoding)
 
 

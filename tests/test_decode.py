@@ -219,3 +219,25 @@ def test_decode_never_raises_and_reports_its_source(data: bytes, label: str | No
 def test_utf8_text_round_trips(text: str) -> None:
     # Without markup there is no declaration to follow: valid UTF-8 is always read as UTF-8.
     assert decode(text.encode("utf-8")) == Decoded(text, "utf-8", "utf-8")
+
+
+def test_mostly_english_page_with_a_few_accents_reads_as_windows_1252():
+    # cp1250 and cp1252 fit such a page equally well for the detector; the web's legacy default must win
+    # ("crème brûlée", not "crčme brűlée").
+    body = (
+        "<html><body><p>The cafe on the corner reopened this week after a long renovation. " * 8
+        + "Its crème brûlée and café au lait are back on the menu, the owner said.</p></body></html>"
+    )
+    out = decode(body.encode("cp1252"))
+    assert out.source == "detected"
+    assert "crème brûlée" in out.text
+
+
+def test_central_european_page_keeps_its_own_code_page():
+    cz = (
+        "<p>Příliš žluťoučký kůň úpěl ďábelské ódy. Včera večer se v Brně konalo zasedání městské rady, která "
+        "schválila nový rozpočet na příští rok. Starosta řekl, že město investuje do škol a silnic.</p>" * 3
+    )
+    out = decode(cz.encode("cp1250"))
+    assert out.encoding == "cp1250"
+    assert "Příliš žluťoučký kůň" in out.text
