@@ -530,6 +530,10 @@ def _char_tables() -> tuple[np.ndarray, np.ndarray]:
 _CHAR_CLASS_TABLE, _CHAR_FLAG_TABLE = _char_tables()
 
 _CLASS_FAMILY_RES: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for _, p in _CLASS_FAMILY_PATTERNS)
+# One search with every family's pattern: most class/id tokens match none, and then one search instead of one per family.
+_ANY_FAMILY_RE = re.compile("|".join(f"(?:{p})" for _, p in _CLASS_FAMILY_PATTERNS))
+# A letter or digit anywhere in a token (\w minus the underscore).
+_ALNUM_RE = re.compile(r"[^\W_]")
 _FAMILY_BITS = np.array([1 << k for k in range(len(_CLASS_FAMILIES))], dtype=np.int64)
 _SEM_BITS = np.array(list(SEMANTIC_FLAGS.values()), dtype=np.int64)
 
@@ -602,11 +606,11 @@ def _compute_token_facts(token: str) -> int:
         facts |= _TF_TRIGGER
     if word in _MONTHS:
         facts |= _TF_MONTH
-    if _DAY_OR_YEAR_RE.fullmatch(word):
+    if word[:1].isdigit() and _DAY_OR_YEAR_RE.fullmatch(word):
         facts |= _TF_NUMBER
     if word in _DATE_JOINERS:
         facts |= _TF_JOINER
-    if any(ch.isalnum() for ch in word):
+    if word.isalnum() or _ALNUM_RE.search(word):
         facts |= _TF_WORD
     return facts
 
@@ -629,6 +633,8 @@ def _token_facts(distinct: Iterable[str], tokens: list[str]) -> np.ndarray:
 def _token_family_bits(token: str) -> int:
     """Bit set of the class/id families whose pattern occurs in one lowercased class/id token."""
     bits = 0
+    if _ANY_FAMILY_RE.search(token) is None:
+        return bits
     for k, rx in enumerate(_CLASS_FAMILY_RES):
         if rx.search(token):
             bits |= 1 << k

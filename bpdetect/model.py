@@ -234,9 +234,9 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        max_iter: int = 300,
-        learning_rate: float = 0.1,
-        max_leaf_nodes: int = 63,
+        max_iter: int = 50,
+        learning_rate: float = 0.2,
+        max_leaf_nodes: int = 31,
         min_samples_leaf: int = 40,
         l2_regularization: float = 1.0,
         context: bool = True,

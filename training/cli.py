@@ -53,7 +53,7 @@ def run_train(
     cache: Path | None,
     *,
     context: bool = True,
-    max_iter: int = 300,
+    max_iter: int = 50,
     split: bool = True,
     extra_params: dict | None = None,
 ) -> None:
@@ -141,9 +141,9 @@ def register(app: typer.Typer) -> None:
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for segmentation and labeling.")] = 2,
         cache: Annotated[Path | None, typer.Option(help="Folder caching labeled block matrices.")] = None,
         no_context: Annotated[bool, typer.Option("--no-context", help="Skip the sequence-aware 2nd pass.")] = False,
-        max_iter: Annotated[int, typer.Option(help="Boosting iterations per stage.")] = 300,
-        max_leaf_nodes: Annotated[int, typer.Option(help="Leaves per boosted tree.")] = 63,
-        learning_rate: Annotated[float, typer.Option(help="Boosting learning rate.")] = 0.1,
+        max_iter: Annotated[int, typer.Option(help="Boosting iterations per stage.")] = 50,
+        max_leaf_nodes: Annotated[int, typer.Option(help="Leaves per boosted tree.")] = 31,
+        learning_rate: Annotated[float, typer.Option(help="Boosting learning rate.")] = 0.2,
         context_folds: Annotated[int, typer.Option(help="Site-wise folds for the 2nd pass's stacked scores.")] = 3,
         context_max_iter: Annotated[
             int | None, typer.Option(help="Boosting iterations of the 2nd pass (default: --max-iter).")
