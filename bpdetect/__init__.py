@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .decode import Decoded, decode
+from .errors import InputTooLarge
 # The extract module defers scikit-learn to the first model load; importing its names here also keeps the function
 # `bpdetect.extract` from being shadowed by the submodule of the same name once something imports the submodule.
 from .extract import Detector, extract, extract_text
@@ -31,6 +32,7 @@ __all__ = [
     "Detector",
     "Document",
     "Extraction",
+    "InputTooLarge",
     "ModelBundle",
     "ModelError",
     "ScoredBlock",

@@ -80,6 +80,9 @@ DEFAULT_GLOBS: tuple[str, ...] = tuple(
 # Largest input (after gzip/transfer decoding) read into memory; bigger ones become error records. 50 MiB is far
 # above real pages (the largest of the 5,374 corpus pages is 5.3 MB uncompressed) and bounds a worker's memory.
 MAX_BYTES = 50 * 1024 * 1024
+# Blocks segmented per page; a page beyond it is cut there and its record says truncated. Real pages have hundreds to
+# a few thousand; the cap bounds the work a hostile page (100,000 tiny blocks) causes.
+MAX_BLOCKS = 200_000
 FETCH_TIMEOUT = 30.0  # seconds, per URL (connect and each read)
 USER_AGENT = f"bpdetect/{__version__} (main-content extraction; +https://pypi.org/project/bpdetect/)"
 # Pages per task sent to a worker: large enough to amortize process hops and batch the model call, small enough to
@@ -476,6 +479,7 @@ class Options:
     model: str | None = None  # a model file; None for the shipped defaults
     force: bool = False  # load a model whose library versions differ
     as_json: bool = False  # render every record as one JSON line (JSONL outputs), whatever ``fmt`` is
+    max_blocks: int | None = MAX_BLOCKS  # blocks segmented per page (None: no limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -590,7 +594,12 @@ def _limit_worker_threads() -> None:
 
 
 def extract_items(
-    items: Sequence[Item], detector: Detector, *, input: str = "auto", threshold: float | str | None = None
+    items: Sequence[Item],
+    detector: Detector,
+    *,
+    input: str = "auto",
+    threshold: float | str | None = None,
+    max_blocks: int | None = MAX_BLOCKS,
 ) -> list[Extraction | Failed]:
     """Extract items with one batched model call per input kind; each item gives an Extraction or a Failed."""
     out: list[Extraction | Failed] = []
@@ -601,7 +610,7 @@ def extract_items(
             out.append(Failed(item.payload.reason))
             continue
         try:
-            docs.append(detector.segment(item.payload, input=input, encoding=item.encoding))
+            docs.append(detector.segment(item.payload, input=input, encoding=item.encoding, max_blocks=max_blocks))
         except Exception as exc:  # a page that breaks the segmenter must not take its chunk down
             out.append(Failed(f"cannot segment: {type(exc).__name__}: {exc}"))
             continue
@@ -644,7 +653,7 @@ def process_chunk(items: Sequence[Item], opts: Options, detector: Detector | Non
     """Extract and render a chunk of (non-skipped) items into records, in order."""
     det = detector or get_detector(opts.model, opts.force)
     records = []
-    for item, res in zip(items, extract_items(items, det, input=opts.input, threshold=opts.threshold), strict=True):
+    for item, res in zip(items, extract_items(items, det, input=opts.input, threshold=opts.threshold, max_blocks=opts.max_blocks), strict=True):
         if isinstance(res, Failed):
             records.append(Record(item.source, item.url, error=res.reason))
             continue

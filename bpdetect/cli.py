@@ -164,6 +164,12 @@ def extract(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line on stderr.")] = False,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Pages per batch (per worker task).")] = 32,
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for a URL.")] = 30.0,
+    max_bytes: Annotated[
+        int, typer.Option("--max-bytes", min=1, help="Largest input (bytes; decompressed); larger ones are errors.")
+    ] = 50 * 1024 * 1024,
+    max_blocks: Annotated[
+        int, typer.Option("--max-blocks", min=1, help="Blocks segmented per page; the rest is cut (truncated).")
+    ] = 200_000,
 ) -> None:
     """Extract the main content of pages: one output (or one error record) per input.
 
@@ -181,6 +187,7 @@ def extract(
             threshold=thr,
             model=str(model) if model else None,
             force=force,
+            max_blocks=max_blocks,
         )
         batch.validate_options(opts)
     except (ModelError, ValueError) as exc:
@@ -193,6 +200,7 @@ def extract(
         chunk_size=chunk_size,
         progress=_show_progress(progress, quiet, sources),
         timeout=timeout,
+        max_bytes=max_bytes,
     )
 
     def report(rec: batch.Record) -> None:

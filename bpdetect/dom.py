@@ -9,8 +9,10 @@ from lxml import etree
 
 __all__ = [
     "DROP_TAGS",
+    "MAX_ATTRIBUTES",
     "clean_tree",
     "is_hidden",
+    "limit_attributes",
     "page_lang",
     "page_title",
     "parse_html",
@@ -94,6 +96,7 @@ def clean_tree(root: etree._Element, *, drop_hidden: bool = True, private_attrs:
     The segmenter skips hidden subtrees during its own walk and passes ``drop_hidden=False`` to avoid a second pass;
     ``private_attrs=False`` skips the attribute scan when the caller knows no ``__`` attribute can occur.
     """
+    _unwrap_swallowing_embeds(root)
     etree.strip_elements(root, *(t for t in DROP_TAGS if t != "noscript"), with_tail=False)
     _resolve_noscript(root)
     if drop_hidden:
@@ -110,6 +113,19 @@ def clean_tree(root: etree._Element, *, drop_hidden: bool = True, private_attrs:
 # tracking pixel, so it is dropped; but some apps (Discourse forums, some SPAs) put the whole server-rendered page
 # there. When the noscript text outweighs everything else on the page, it *is* the page, and it is kept.
 NOSCRIPT_MIN_CHARS = 200
+
+
+def _unwrap_swallowing_embeds(root: etree._Element) -> None:
+    """Unwrap each <embed> that holds elements, keeping its content: libxml2 does not know <embed> is void.
+
+    It nests the rest of the parent (often the whole article) inside the <embed>, which DROP_TAGS would then drop.
+    An <embed> with element children has swallowed such page content; one holding only text keeps being dropped.
+    """
+    swallowing = [el for el in root.iter("embed") if len(el)]
+    if swallowing:
+        for el in swallowing:
+            el.tag = "EMBED"  # the HTML parser lowercases tag names, so no page element is called that
+        etree.strip_tags(root, "EMBED")
 
 
 def _text_len(el: etree._Element) -> int:
@@ -177,10 +193,70 @@ def parse_html_bytes(data: bytes) -> tuple[etree._Element | None, bool]:
         data = data.replace(b"\x00", b"")
     if not data or data.isspace():
         return None, False
+    data = limit_attributes(data)
     root, fatal = _parse_once(data, huge=False)
-    if fatal and not any("depth" in msg.lower() for msg in fatal):
+    if _depth_error(fatal) and _NESTING_VOID_RE.search(data):
+        # Void elements libxml2 takes for containers (<wbr>, <source>...) nest one level per occurrence until the
+        # depth limit drops the rest of the page; written self-closing, they nest nothing. Only on this rare path.
+        data = _NESTING_VOID_RE.sub(rb"<\1\2 />", data)  # the space keeps "/" out of an unquoted value
+        root, fatal = _parse_once(data, huge=False)
+    if fatal and not _depth_error(fatal):
         root, fatal = _parse_once(data, huge=True)
     return root, bool(fatal)
+
+
+# HTML void elements that libxml2 2.x parses as containers; <image> is what browsers read as <img>.
+_NESTING_VOID_RE = re.compile(
+    rb"""<(embed|source|track|wbr|keygen|bgsound|image)\b((?:[^<>"']|"[^"]*"|'[^']*')*?)/?>""", re.IGNORECASE
+)
+
+
+def _depth_error(fatal: list[str]) -> bool:
+    """True when libxml2 stopped at its nesting depth limit."""
+    return any("depth" in msg.lower() for msg in fatal)
+
+
+# libxml2's HTML parser compares each attribute of a start tag with all the earlier ones: the cost is quadratic in
+# the attributes of one tag (16,000 take 1.5 s, 100,000 over a minute). Attributes past MAX_ATTRIBUTES are dropped
+# before parsing (no real tag has a hundred; they are never text). A tag with that many attributes is at least
+# _LONG_TAG_UNITS long, counting a quoted value (which may hold "<" and ">") as one unit and any other byte as one, so
+# only such tags (rare: mostly long data: URIs or inline JSON) are tokenized. (No possessive quantifiers: Python 3.10.)
+MAX_ATTRIBUTES = 100
+_LONG_TAG_UNITS = 2 * MAX_ATTRIBUTES  # an attribute takes at least a name byte and a separator
+_LONG_TAG_RE = re.compile(rb"""<[A-Za-z](?:[^<>"']|"[^"]*"|'[^']*'){%d}""" % _LONG_TAG_UNITS)
+_TAG_NAME_RE = re.compile(rb"<[^\s<>/]*")
+# One attribute (name, optional value) or a stray "/" or "=", as libxml2 reads them (quotes can be part of a name);
+# a start tag ends at a ">" or "<" outside quoted values.
+_ATTRIBUTE_RE = re.compile(rb"""\s*(?:[^\s<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s<>]+))?|[/=])""")
+
+
+def limit_attributes(data: bytes, max_attributes: int = MAX_ATTRIBUTES) -> bytes:
+    """The page with the attributes of each start tag beyond ``max_attributes`` removed (usually the page itself)."""
+    match = _LONG_TAG_RE.search(data)
+    if match is None:
+        return data
+    out: list[bytes] = []
+    done = 0
+    while match is not None:
+        pos = _TAG_NAME_RE.match(data, match.start()).end()
+        count = 0
+        keep_until = pos
+        while True:
+            attr = _ATTRIBUTE_RE.match(data, pos)
+            if attr is None or attr.end() == pos:
+                break
+            pos = attr.end()
+            count += 1
+            if count <= max_attributes:
+                keep_until = pos
+        if count > max_attributes:
+            out.append(data[done:keep_until])
+            done = pos  # the tag's remaining attributes are skipped; its ">" (or whatever stopped it) stays
+        match = _LONG_TAG_RE.search(data, max(pos, match.start() + 1))
+    if not out:
+        return data
+    out.append(data[done:])
+    return b"".join(out)
 
 
 def parse_html(text: str) -> etree._Element | None:

@@ -93,9 +93,21 @@ class Detector:
                 self._bundles[kind] = bundle
         return bundle
 
-    def segment(self, doc: bytes | str, *, input: InputKind = "auto", encoding: str | None = None) -> Document:
-        """Segment a page into blocks (HTML or plain text, auto-detected unless ``input`` says)."""
-        return segment(doc, input=input, encoding=encoding)
+    def segment(
+        self,
+        doc: bytes | str,
+        *,
+        input: InputKind = "auto",
+        encoding: str | None = None,
+        max_blocks: int | None = None,
+        max_bytes: int | None = None,
+    ) -> Document:
+        """Segment a page into blocks (HTML or plain text, auto-detected unless ``input`` says).
+
+        Resource guards: past ``max_blocks`` blocks the Document is cut and flagged ``truncated``; a page over
+        ``max_bytes`` raises ``InputTooLarge`` (a ValueError) before any parsing.
+        """
+        return segment(doc, input=input, encoding=encoding, max_blocks=max_blocks, max_bytes=max_bytes)
 
     def score_documents(self, docs: Sequence[Document]) -> list[np.ndarray]:
         """Content probability of every block of each document; one model call per input kind (batched)."""
@@ -158,16 +170,29 @@ class Detector:
         input: InputKind = "auto",
         threshold: Threshold = None,
         encoding: str | None = None,
+        max_blocks: int | None = None,
+        max_bytes: int | None = None,
     ) -> Extraction:
-        """Extract the main content of one page (HTML bytes/str or plain text)."""
+        """Extract the main content of one page (HTML bytes/str or plain text); limits as in ``segment``."""
         del url  # reserved for URL-aware features; accepted so scrapers can pass it today
-        return self.extract_document(self.segment(doc, input=input, encoding=encoding), threshold=threshold)
+        document = self.segment(doc, input=input, encoding=encoding, max_blocks=max_blocks, max_bytes=max_bytes)
+        return self.extract_document(document, threshold=threshold)
 
     def extract_many(
-        self, docs: Sequence[bytes | str], *, input: InputKind = "auto", threshold: Threshold = None
+        self,
+        docs: Sequence[bytes | str],
+        *,
+        input: InputKind = "auto",
+        threshold: Threshold = None,
+        max_blocks: int | None = None,
+        max_bytes: int | None = None,
     ) -> list[Extraction]:
-        """Extract many pages with one batched model call per input kind (faster than a loop over extract)."""
-        return self.extract_documents([self.segment(d, input=input) for d in docs], threshold=threshold)
+        """Extract many pages with one batched model call per input kind (faster than a loop over extract).
+
+        Limits apply to each page; one page over ``max_bytes`` raises ``InputTooLarge`` for the whole call.
+        """
+        documents = [self.segment(d, input=input, max_blocks=max_blocks, max_bytes=max_bytes) for d in docs]
+        return self.extract_documents(documents, threshold=threshold)
 
 
 def extract(
@@ -177,9 +202,13 @@ def extract(
     input: InputKind = "auto",
     threshold: Threshold = None,
     encoding: str | None = None,
+    max_blocks: int | None = None,
+    max_bytes: int | None = None,
 ) -> Extraction:
-    """Extract the main content of a page with the shipped default models."""
-    return Detector.default().extract(doc, url=url, input=input, threshold=threshold, encoding=encoding)
+    """Extract the main content of a page with the shipped default models; limits as in ``Detector.segment``."""
+    return Detector.default().extract(
+        doc, url=url, input=input, threshold=threshold, encoding=encoding, max_blocks=max_blocks, max_bytes=max_bytes
+    )
 
 
 def extract_text(doc: bytes | str, url: str | None = None, **kwargs) -> str:

@@ -134,6 +134,8 @@ def quantize(X: np.ndarray, edges: Sequence[np.ndarray]) -> np.ndarray:
 # Features with at most this many bin thresholds are binned by comparisons (a few ns per value) rather than by a
 # binary search (tens of ns per value); most bpdetect features are flags with a single threshold.
 _COMPARE_MAX_THRESHOLDS = 4
+# Rows (blocks) from which the tree walks use several OpenMP threads (a typical page has about 200 blocks).
+_THREADED_MIN_ROWS = 20_000
 
 
 class _BinnedStage:
@@ -204,7 +206,9 @@ class _BinnedStage:
         """Probability of the positive class for every row of bins."""
         from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 
-        threads = _openmp_effective_n_threads()
+        # OpenMP threads only pay off on big batches; on a page or two their start-up (and spinning when the cores
+        # are busy) costs more than the trees themselves.
+        threads = _openmp_effective_n_threads() if binned.shape[0] >= _THREADED_MIN_ROWS else 1
         raw = np.full(binned.shape[0], self.baseline)
         for predictor in self.predictors:
             raw += predictor.predict_binned(binned, self.missing_bin, threads)

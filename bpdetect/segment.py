@@ -12,6 +12,7 @@ from lxml import etree
 from . import records as R
 from .decode import bom_codec, decode
 from .dom import clean_tree, is_hidden, page_lang, page_title, parse_html_bytes, strip_control_chars
+from .errors import InputTooLarge, check_limit, input_size
 from .records import Block, Document
 from .textstats import count_texts
 
@@ -224,6 +225,26 @@ def _html_blocks(raw: list[_RawBlock]) -> list[Block]:
     return blocks
 
 
+# Characters of a link's text kept as its anchor text (real anchors are far shorter). Links nested in links rejoin
+# the text of the links inside them, so without a cap a page of links nested MAX_DEPTH deep costs MAX_DEPTH times
+# its size; with it, the anchors of one block cost at most MAX_DEPTH * MAX_ANCHOR_CHARS.
+MAX_ANCHOR_CHARS = 2_000
+
+
+def _anchor_text(pieces: list[str], start: int) -> str:
+    """The whitespace-normalized text of ``pieces[start:]``, cut after about MAX_ANCHOR_CHARS characters."""
+    end = start
+    size = 0
+    n = len(pieces)
+    while end < n and size <= MAX_ANCHOR_CHARS:  # every piece holds at least one character
+        size += len(pieces[end])
+        end += 1
+    text = "".join(pieces[start:end])
+    if len(text) > MAX_ANCHOR_CHARS:
+        text = text[:MAX_ANCHOR_CHARS]
+    return " ".join(text.replace(_BR, " ").split())
+
+
 class _Truncated(Exception):
     """Raised inside the walk when max_blocks is reached."""
 
@@ -381,7 +402,7 @@ def _walk(root: etree._Element, max_blocks: int | None) -> tuple[list[Block], bo
                             visit(child, ctext, child_flags, child_tokens, child_in_link, owner, heading)
                             # The anchor's text is what it added to the pending pieces (unless a block inside it
                             # flushed them; such links are rare and keep only their remaining text).
-                            anchor = " ".join("".join(pieces[min(start, len(pieces)) :]).replace(_BR, " ").split())
+                            anchor = _anchor_text(pieces, start)
                             if anchor:
                                 hrefs.append((anchor, href))
                         else:
@@ -444,13 +465,15 @@ def segment_html(
     *,
     encoding: str | None = None,
     max_blocks: int | None = None,
+    max_bytes: int | None = None,
 ) -> Document:
     """Decode (if bytes), parse and segment an HTML page into a Document of Blocks.
 
     ``Document.truncated`` is True when part of the page was not segmented: libxml2 stopped at a resource limit
     (nesting deeper than 256 elements), an element lay deeper than MAX_DEPTH, or ``max_blocks`` was reached.
+    A page over ``max_bytes`` (UTF-8 bytes for str) raises InputTooLarge before any work.
     """
-    _check_input(doc)
+    _check_input(doc, max_bytes, max_blocks)
     data, enc, enc_source = _to_utf8(doc, encoding)
     root, title, lang, parse_truncated = _parse_page(data)
     if root is None:
@@ -469,10 +492,16 @@ def segment_html(
     )
 
 
-def _check_input(doc: object) -> None:
-    """Reject what is neither text nor bytes with a clear TypeError instead of failing deep inside."""
+def _check_input(doc: object, max_bytes: int | None = None, max_blocks: int | None = None) -> None:
+    """Reject what is not text or bytes (TypeError), a limit that is not an int >= 0, or a page over ``max_bytes``."""
     if not isinstance(doc, (str, bytes, bytearray, memoryview)):
         raise TypeError(f"expected str or bytes, not {type(doc).__name__}")
+    check_limit("max_blocks", max_blocks)
+    check_limit("max_bytes", max_bytes)
+    if max_bytes is not None:
+        size = input_size(doc, max_bytes)
+        if size > max_bytes:
+            raise InputTooLarge(size, max_bytes)
 
 
 # Bullet markers as naive scrapers print list items: dashes, stars, bullets, arrows, "1." / "a)" numbering.
@@ -493,9 +522,12 @@ def _text_lines(text: str) -> Iterable[tuple[str, int, bool]]:
         blank = False
 
 
-def segment_text(text: str | bytes, *, max_blocks: int | None = None) -> Document:
-    """Segment plain text (as dumped by a naive scraper) into one Block per non-empty line."""
-    _check_input(text)
+def segment_text(text: str | bytes, *, max_blocks: int | None = None, max_bytes: int | None = None) -> Document:
+    """Segment plain text (as dumped by a naive scraper) into one Block per non-empty line.
+
+    Stops after ``max_blocks`` lines (``Document.truncated``); text over ``max_bytes`` raises InputTooLarge.
+    """
+    _check_input(text, max_bytes, max_blocks)
     enc = enc_source = None
     if isinstance(text, (bytes, bytearray, memoryview)):
         decoded = decode(text)
@@ -585,11 +617,16 @@ def segment(
     input: InputKind = "auto",
     encoding: str | None = None,
     max_blocks: int | None = None,
+    max_bytes: int | None = None,
 ) -> Document:
-    """Segment a page given as HTML or plain text; ``input="auto"`` decides from the content."""
+    """Segment a page given as HTML or plain text; ``input="auto"`` decides from the content.
+
+    Resource guards: ``max_blocks`` stops segmenting after that many blocks and sets ``Document.truncated``;
+    ``max_bytes`` raises InputTooLarge (a ValueError) for a page over that many bytes (UTF-8 bytes for str).
+    """
     if input not in ("auto", "html", "text"):
         raise ValueError(f"input must be 'auto', 'html' or 'text', not {input!r}")
-    _check_input(doc)
+    _check_input(doc, max_bytes, max_blocks)  # the size is checked here once, not again below
     kind = input
     if kind == "auto":
         kind = "html" if looks_like_html(doc) else "text"

@@ -225,3 +225,15 @@ def test_train_and_evaluate_on_sample(tmp_path):
     assert data["per_corpus"]["sample"]["pages"] >= 9
     assert 0.0 <= data["macro_token_f1_mean"] <= 1.0
     assert (rep / "f1_per_corpus.png").stat().st_size > 1000
+
+
+def test_extract_resource_guards(tmp_path):
+    page = tmp_path / "many.html"
+    page.write_text("".join(f"<p>Paragraph number {i} of a long page.</p>" for i in range(50)), encoding="utf-8")
+    res = runner.invoke(app, ["extract", str(page), "--max-blocks", "5", "-f", "json", "-q"])
+    assert res.exit_code == 0, res.output
+    rec = json.loads(res.stdout)
+    assert rec["truncated"] is True and len(rec["blocks"]) == 5
+    res = runner.invoke(app, ["extract", str(page), "--max-bytes", "100", "-q"])
+    assert res.exit_code == 1
+    assert "limit" in res.output
