@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
 from operator import attrgetter, itemgetter
 
 import numpy as np
@@ -33,7 +33,7 @@ __all__ = ["FEATURE_NAMES", "FEATURE_SCHEMA_VERSION", "featurize"]
 
 # Bump whenever a feature is added, removed, reordered or its definition changes: models record it and refuse a
 # mismatched schema.
-FEATURE_SCHEMA_VERSION = 2
+FEATURE_SCHEMA_VERSION = 3
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Tunable constants (heuristics, not learned)
@@ -60,6 +60,14 @@ DOC_TOP_TOKENS = 20
 TITLE_LINE_MAX_WORDS = 12
 # Indentation is capped: deeper indents carry no more information and would only stretch the column.
 MAX_INDENT = 40
+# A meta line (byline, date, counter, reading time) is short and does not end a sentence.
+META_LINE_MAX_WORDS = 10
+# Reading-time lines are looked for among blocks with a digit and at most this many words.
+READING_TIME_MAX_WORDS = 8
+# A block opens with a label when a separator (LEAD_LABEL_SEPARATORS) follows at most LEAD_LABEL_MAX_WORDS words within
+# its first LEAD_LABEL_MAX_CHARS characters ("READ MORE: ..." but not a sentence that happens to contain a colon).
+LEAD_LABEL_MAX_CHARS = 40
+LEAD_LABEL_MAX_WORDS = 5
 # Whole block is link text when at least this share of its characters sits inside links (spaces between links fall
 # outside them).
 LINK_ONLY_MIN_DENSITY = 0.95
@@ -232,6 +240,17 @@ _DOCUMENT_FEATURES: tuple[str, ...] = (
     "is_text_input",
 )
 _PLAIN_TEXT_FEATURES: tuple[str, ...] = ("indent", "has_bullet", "blank_before", "blank_after", "title_like_line")
+# Meta lines and inline promos: a reading-time line ("7 min read", "Lesezeit: 3 Minuten"); how many of the two adjacent
+# blocks are short meta lines (byline, date/time, counter, reading time), which marks the fragments a scraper cuts a
+# byline into ("Posted on" / "March 3, 2024" / "by" / "John"); a block opening with a known promo label, with an
+# all-caps label, and with a label followed by another block's text ("READ MORE: <a teaser title of the page>").
+_META_LINE_FEATURES: tuple[str, ...] = (
+    "reading_time_line",
+    "meta_line_neighbours",
+    "lead_label_promo",
+    "lead_label_caps",
+    "lead_label_tail_repeats",
+)
 
 FEATURE_NAMES: tuple[str, ...] = (
     *_LENGTH_FEATURES,
@@ -245,11 +264,32 @@ FEATURE_NAMES: tuple[str, ...] = (
     *_NEIGHBOUR_FEATURES,
     *_DOCUMENT_FEATURES,
     *_PLAIN_TEXT_FEATURES,
+    *_META_LINE_FEATURES,
 )
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Built-in word lists and text patterns
 # ---------------------------------------------------------------------------------------------------------------------
+
+# Labels that open an inline promo or post-navigation line ("READ MORE: <another article's title>"), lowercased, in
+# the languages of the stopword lists (en, de, fr, es, it, pt, nl).
+_PROMO_LABELS: frozenset[str] = frozenset(
+    " ".join(label.split())
+    for label in """
+    read more|read also|also read|read next|read|see also|see more|more|related|related story|related stories|
+    related article|related articles|related coverage|related content|related reading|further reading|recommended|
+    watch|watch now|watch video|video|listen|don't miss|do not miss|must read|also on|more on this|more on this story|
+    up next|next|previous|prev|trending|popular|latest|top stories|more stories|you may also like|suggested|
+    mehr zum thema|zum thema|passend zum thema|lesen sie auch|lesen sie mehr|auch interessant|mehr dazu|siehe auch|
+    weiterlesen|mehr lesen|empfehlung|das könnte sie auch interessieren|
+    lire aussi|à lire aussi|a lire aussi|à lire|voir aussi|à voir aussi|à voir|sur le même sujet|lire la suite|
+    lee también|lea también|leer más|lee más|ver también|véase también|te puede interesar|le puede interesar|
+    relacionado|relacionada|relacionadas|relacionados|noticias relacionadas|
+    leggi anche|leggi|vedi anche|guarda anche|potrebbe interessarti|
+    leia também|leia mais|veja também|veja mais|saiba mais|
+    lees ook|lees meer|zie ook|meer lezen|bekijk ook
+    """.split("|")
+)
 
 # About fifty of the most frequent function words per language (en, de, fr, es, it, pt, nl), lowercased.
 _STOPWORDS: frozenset[str] = frozenset(
@@ -1145,6 +1185,52 @@ def _plain_text(base: _Base, cols: Cols) -> None:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+_LEAD_SEP_RE = re.compile(r"[:：»›→|]")
+_READING_TIME_RE = re.compile(
+    r"\d\s*(?:min(?:ute)?s?|minuten|minutos|minuti)\.?\s+(?:read|reading|de lectura|de lecture|de leitura|di lettura|"
+    r"lesezeit|leestijd)|(?:reading time|lesezeit|lesedauer|tiempo de lectura|temps de lecture|tempo de leitura|"
+    r"tempo di lettura|leestijd)\s*:?\s*(?:ca\.\s*)?\d",
+    re.IGNORECASE,
+)
+
+
+def _meta_lines(base: _Base, cols: Cols) -> None:
+    """Reading-time flag, meta-line neighbours and leading-label columns (see _META_LINE_FEATURES)."""
+    texts = base.texts
+    words = base.col("n_words")
+    reading = np.zeros(base.n)
+    short = np.flatnonzero((words <= READING_TIME_MAX_WORDS) & (base.col("n_digits") > 0)).tolist()
+    if short:
+        subset = [texts[short[0]]] if len(short) == 1 else itemgetter(*short)(texts)
+        reading[short] = np.fromiter(map(bool, map(_READING_TIME_RE.search, subset)), dtype=bool, count=len(short))
+    cols["reading_time_line"] = reading
+    meta = reading > 0
+    for name in ("pat_byline", "pat_date", "pat_time", "pat_relative_time", "pat_counts"):
+        meta |= cols[name] > 0
+    meta &= (words <= META_LINE_MAX_WORDS) & (base.ends_sent == 0)
+    neighbours = np.zeros(base.n)
+    neighbours[1:] += meta[:-1]
+    neighbours[:-1] += meta[1:]
+    cols["meta_line_neighbours"] = neighbours
+    labels = np.zeros((base.n, 3))
+    # C-level search of the first LEAD_LABEL_MAX_CHARS characters of every block; Python runs on the few hits only.
+    hits = list(map(_LEAD_SEP_RE.search, texts, repeat(0), repeat(LEAD_LABEL_MAX_CHARS)))
+    candidates = list(compress(range(base.n), hits))
+    if candidates:
+        distinct = set(texts)
+        for i in candidates:
+            text = texts[i]
+            sep = hits[i].start()  # type: ignore[union-attr]
+            label = " ".join(text[:sep].split())
+            tail = text[sep + 1 :].strip()
+            if not label or not tail or label.count(" ") + 1 > LEAD_LABEL_MAX_WORDS:
+                continue
+            labels[i, 0] = label.lower().strip(_TOKEN_STRIP) in _PROMO_LABELS
+            labels[i, 1] = label.isupper()
+            labels[i, 2] = tail in distinct
+    _put(cols, ("lead_label_promo", "lead_label_caps", "lead_label_tail_repeats"), labels)
+
+
 def featurize(blocks: Sequence[Block]) -> np.ndarray:
     """Feature matrix (float32, one row per block, columns in FEATURE_NAMES order) for one document's blocks."""
     n = len(blocks)
@@ -1162,6 +1248,7 @@ def featurize(blocks: Sequence[Block]) -> np.ndarray:
     _neighbours(base, cols)
     _document(base, cols, contentish)
     _plain_text(base, cols)
+    _meta_lines(base, cols)
     out = np.empty((len(FEATURE_NAMES), n), dtype=np.float32)
     for j, name in enumerate(FEATURE_NAMES):
         out[j] = cols[name]

@@ -45,6 +45,8 @@ class BlockSet:
     page_gold_tokens: np.ndarray  # gold tokens per page
     page_val: np.ndarray  # bool: page is in the validation share
     page_reach: np.ndarray  # share of the page's gold tokens that align to any of its blocks
+    # Index (within its page) of the page's headline line in a text rendering, -1 when unknown; None: no headlines.
+    page_headline: np.ndarray | None = None
 
     def subset(self, pages: np.ndarray) -> BlockSet:
         """Only the given pages (boolean mask over pages), renumbered."""
@@ -64,7 +66,16 @@ class BlockSet:
             page_gold_tokens=self.page_gold_tokens[pages],
             page_val=self.page_val[pages],
             page_reach=self.page_reach[pages],
+            page_headline=None if self.page_headline is None else self.page_headline[pages],
         )
+
+    def headline_rows(self) -> np.ndarray:
+        """Row numbers of the pages' headline lines (empty without headlines)."""
+        if self.page_headline is None:
+            return np.zeros(0, dtype=np.int64)
+        starts = np.searchsorted(self.page, np.arange(self.n_pages))
+        known = self.page_headline >= 0
+        return (starts[known] + self.page_headline[known]).astype(np.int64)
 
     @property
     def n_pages(self) -> int:
@@ -90,13 +101,63 @@ def page_document(page: Page, input_kind: str) -> Document | None:
     doc = segment_html(page.html)
     if input_kind == "html":
         return doc
-    text = render_text(page.html, doc, style_for(f"{page.corpus}/{page.id}"))
-    return segment_text(text)
+    return _rendered(page, doc)
+
+
+def _rendered(page: Page, html_doc: Document) -> Document:
+    """The page rendered as a text dump in its own style, segmented."""
+    return segment_text(render_text(page.html, html_doc, style_for(f"{page.corpus}/{page.id}")))
+
+
+# Headline policy (plain-text model): the page's headline is content whatever a corpus's gold says (wcxb, readability
+# and canola leave it out, the other corpora keep it); train.stack applies it from BlockSet.page_headline. The
+# headline is the first <h1>/<h2> of the HTML whose words are nearly all in the page's <title> (an <h1> can be the
+# site's logo); its line in the text dump is found by text.
+HEADLINE_MAX_WORDS = 30
+HEADLINE_TITLE_SHARE = 0.8  # share of the heading's words that must occur in the <title>
+
+
+_WORD_STRIP = ".,:;!?\"'“”‘’«»()[]|-–—"
+
+
+def _words(text: str) -> list[str]:
+    """Lowercased words of a text, surrounding punctuation stripped."""
+    return [w for w in (t.strip(_WORD_STRIP).lower() for t in text.split()) if w]
+
+
+def headline_text(doc: Document) -> str | None:
+    """The text of an HTML page's headline: its first h1/h2 block that the page's <title> repeats, or None."""
+    if not doc.title:
+        return None
+    title_words = set(_words(doc.title))
+    for b in doc.blocks:
+        if b.heading not in (1, 2) or not 2 <= b.n_words <= HEADLINE_MAX_WORDS:
+            continue
+        words = _words(b.text)
+        if words and sum(w in title_words for w in words) >= HEADLINE_TITLE_SHARE * len(words):
+            return b.text
+    return None
+
+
+def headline_line(doc: Document, headline: str | None) -> int | None:
+    """Index of the first line of a text Document that is the headline (markdown "#" marks ignored), or None."""
+    if not headline:
+        return None
+    target = " ".join(headline.split())
+    for b in doc.blocks:
+        if b.text.lstrip("#").strip() == target:
+            return b.index
+    return None
 
 
 def _page_rows(page: Page, input_kind: str) -> tuple | None:
     try:
-        doc = page_document(page, input_kind)
+        if input_kind == "text" and page.extra.get("input") != "text":
+            html_doc = segment_html(page.html)
+            doc = _rendered(page, html_doc)
+            headline = headline_line(doc, headline_text(html_doc))
+        else:
+            doc, headline = page_document(page, input_kind), None
     except Exception as exc:  # a page that cannot be read is skipped, and said so
         log.warning("skipping %s/%s: %s", page.corpus, page.id, exc)
         return None
@@ -106,7 +167,8 @@ def _page_rows(page: Page, input_kind: str) -> tuple | None:
     X = featurize(doc.blocks)
     chars = np.fromiter((b.n_chars for b in doc.blocks), dtype=np.int64, count=len(doc.blocks))
     reach = float(al.n_matched.sum()) / al.n_gold_tokens if al.n_gold_tokens else 1.0
-    return X, al.overlap, al.n_tokens, al.n_matched, chars, page.id, page.group, al.n_gold_tokens, reach
+    head = -1 if headline is None else headline
+    return X, al.overlap, al.n_tokens, al.n_matched, chars, page.id, page.group, al.n_gold_tokens, reach, head
 
 
 def _chunk_rows(pages: Sequence[Page], input_kind: str) -> list[tuple | None]:
@@ -205,11 +267,13 @@ def build_corpus(
             page_gold_tokens=np.array([r[7] for r in rows], dtype=np.int64),
             page_val=np.array([is_validation(corpus, r[6]) for r in rows], dtype=bool),
             page_reach=np.array([r[8] for r in rows], dtype=np.float64),
+            page_headline=np.array([r[9] for r in rows], dtype=np.int64),
         )
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_name(cache.name + ".tmp.npz")
-        np.savez(tmp, **{k: getattr(bs, k) for k in BlockSet.__dataclass_fields__ if k not in ("corpus", "input")})
+        arrays = {k: getattr(bs, k) for k in BlockSet.__dataclass_fields__ if k not in ("corpus", "input")}
+        np.savez(tmp, **{k: v for k, v in arrays.items() if v is not None})
         tmp.replace(cache)
     return bs
 

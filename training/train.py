@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from bpdetect.features import FEATURE_NAMES
 from bpdetect.model import BlockClassifier
 from bpdetect.persist import ModelBundle
 
@@ -19,9 +20,11 @@ from .corpora import INDEX_FILE
 from .dataset import BlockSet, corpus_dir
 
 __all__ = [
+    "META_LINE_POLICY",
     "PageScores",
     "Stacked",
     "fbeta_by_threshold",
+    "meta_line_mask",
     "page_scores",
     "stack",
     "train_model",
@@ -40,6 +43,23 @@ THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
 # Presets: the threshold maximizing F-beta over validation pages; beta < 1 favours precision, > 1 recall.
 PRESET_BETAS = {"precision": 0.5, "balanced": 1.0, "recall": 2.0}
 
+# Label policy (plain-text model): short byline, date/time, counter and reading-time lines ("By John", "March 3, 2024",
+# "14.03.2024, 10:32 Uhr", "0 views", "7 min read") and the one- or two-word fragments a scraper cuts them into
+# ("Posted on", "by", "|" next to such a line) are clutter whatever a corpus's gold says. The corpora disagree
+# (cleaneval, l3s-gn1, googletrends-2017 keep most bylines and dates, the others drop them), which leaves the model
+# near chance on such lines; a user of scraped text wants the article without them. Each rule: (feature columns, any
+# of which must be set; most words the line may have). Lines that end a sentence are never meta lines.
+LabelPolicy = tuple[tuple[tuple[str, ...], int], ...]
+META_LINE_POLICY: LabelPolicy = (
+    (("pat_byline",), 8),  # "By John", "Von Jana Becker", "By Marcus Hale, Staff Writer"
+    (("pat_date", "pat_time", "pat_relative_time"), 10),  # "Posted Tuesday, November 12, 2024 4:05 pm"
+    (("pat_counts", "reading_time_line"), 5),  # "0 views", "2 Comentarios", "Lesezeit: 3 Minuten"
+    (("meta_line_neighbours",), 2),  # "Posted on" / "by" / "—" / "0" beside a date or byline line
+)
+POLICY_NOTE = "; short byline/date/counter lines and their fragments are clutter, the headline line content"
+# Policies per input kind: the HTML model keeps the corpora's conventions.
+LABEL_POLICIES: dict[str, LabelPolicy] = {"text": META_LINE_POLICY}
+
 
 @dataclass
 class Stacked:
@@ -57,8 +77,42 @@ class Stacked:
     page_corpus: np.ndarray
 
 
-def stack(sets: Sequence[BlockSet], label_threshold: float = DEFAULT_THRESHOLD) -> Stacked:
-    """Concatenate BlockSets; a block's weight is its share of its page's tokens, so every page counts equally."""
+def meta_line_mask(X: np.ndarray, policy: LabelPolicy = META_LINE_POLICY) -> np.ndarray:
+    """Rows of a feature matrix that a label policy makes clutter (short byline/date/counter lines)."""
+    col = {name: j for j, name in enumerate(FEATURE_NAMES)}
+    words = X[:, col["n_words"]]
+    no_sentence_end = X[:, col["ends_sentence_punct"]] == 0
+    mask = np.zeros(len(X), dtype=bool)
+    for patterns, max_words in policy:
+        hit = np.zeros(len(X), dtype=bool)
+        for name in patterns:
+            hit |= X[:, col[name]] > 0
+        mask |= hit & (words <= max_words) & no_sentence_end
+    return mask
+
+
+def _labels(bs: BlockSet, threshold: float, policy: LabelPolicy) -> np.ndarray:
+    """Content labels of a BlockSet's blocks: gold alignment >= threshold, minus the policy's clutter lines.
+
+    Under a policy the pages' headline lines (BlockSet.page_headline, text renderings only) are content.
+    """
+    y = bs.overlap >= threshold
+    if policy:
+        y &= ~meta_line_mask(bs.X, policy)
+        y[bs.headline_rows()] = True
+    return y
+
+
+def stack(
+    sets: Sequence[BlockSet],
+    label_threshold: float = DEFAULT_THRESHOLD,
+    policy: LabelPolicy = (),
+) -> Stacked:
+    """Concatenate BlockSets; a block's weight is its share of its page's tokens, so every page counts equally.
+
+    ``policy`` (see META_LINE_POLICY) turns the lines it matches into clutter labels; the alignment counts that the
+    page scores use are left as the gold has them.
+    """
     parts: list[tuple] = []
     offset = 0
     for bs in sets:
@@ -74,7 +128,7 @@ def stack(sets: Sequence[BlockSet], label_threshold: float = DEFAULT_THRESHOLD) 
         raise ValueError("no labeled blocks to train on")
     return Stacked(
         X=np.vstack([p[0].X for p in parts]),
-        y=np.concatenate([p[0].overlap >= label_threshold for p in parts]).astype(np.int64),
+        y=np.concatenate([_labels(p[0], label_threshold, policy) for p in parts]).astype(np.int64),
         weight=np.concatenate([p[2] for p in parts]),
         doc=np.concatenate([p[1] for p in parts]),
         site=np.concatenate([p[3] for p in parts]),
@@ -146,8 +200,12 @@ def train_model(
     params: dict[str, Any] | None = None,
     roots: Sequence[Path] = (),
     use_validation_split: bool = True,
+    label_policy: bool = True,
 ) -> TrainResult:
-    """Fit on the training pages, tune thresholds on the validation pages, and return the bundle."""
+    """Fit on the training pages, tune thresholds on the validation pages, and return the bundle.
+
+    With ``label_policy`` the input kind's LABEL_POLICIES relabel matching training blocks as clutter.
+    """
     t0 = time.perf_counter()
     train_sets = []
     for bs in sets:
@@ -155,7 +213,8 @@ def train_model(
         train_sets.append(bs.subset(keep & (bs.page_reach >= MIN_GOLD_REACH)))
     val_sets = [bs.subset(bs.page_val) for bs in sets] if use_validation_split else []
     val_sets = [v for v in val_sets if v.n_pages]
-    tr = stack(train_sets)
+    policy = LABEL_POLICIES.get(input_kind, ()) if label_policy else ()
+    tr = stack(train_sets, policy=policy)
     clf = BlockClassifier(random_state=SEED, **(params or {}))
     short = tr.n_tokens <= SHORT_BLOCK_TOKENS
     sampled = np.random.default_rng(SEED).random(len(tr.y)) < SHORT_BLOCK_SAMPLE
@@ -215,7 +274,8 @@ def train_model(
                 "blocks": len(tr.y),
                 "pages": len(tr.page_gold_tokens),
                 "seed": SEED,
-                "label_rule": f"block content when >= {DEFAULT_THRESHOLD} of its tokens align to gold",
+                "label_rule": f"block content when >= {DEFAULT_THRESHOLD} of its tokens align to gold"
+                + (POLICY_NOTE if policy else ""),
                 "split": "site-wise: crc32(corpus, site) % 5 == 0 is validation" if use_validation_split else "none",
                 "seconds": round(seconds, 1),
             },

@@ -1,0 +1,130 @@
+"""The shipped plain-text model on hand-written naive-scraper dumps of blog/news/recipe/press-release pages.
+
+Each fixture in tests/fixtures/dumps is a page dumped as text (one block per line: menu, headline, byline/date/views,
+article paragraphs, then "Source link", "Related Posts", "Leave a Reply", "You Missed", share bars, inline "READ MORE:"
+promos...) and a JSON file that sorts every non-empty line of the dump into ``title`` (the headline), ``article``
+(lines that must come out whole) and ``clutter`` (lines that must go). Policy: the headline is kept, as a demanding
+reader would want it; bylines, dates, view/comment counters and inline promos are clutter.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+import bpdetect
+from bpdetect.records import Extraction
+
+DUMPS = Path(__file__).resolve().parent / "fixtures" / "dumps"
+FIXTURES = sorted(p.stem for p in DUMPS.glob("*.txt"))
+# Fixtures where the shipped text model still keeps one or two clutter lines (measured 2026-11-27): inline promos
+# with a label ("MEHR ZUM THEMA: ...", "LEE TAMBIÉN: ..."), a site name above the headline, a press-release dateline,
+# "Print Recipe", a "Latest:" ticker title. Strict: a model that fixes one makes its test fail until it is removed here.
+KEEPS_CLUTTER = {
+    "de-wochenmarkt-steinbach",
+    "es-peatonalizacion-casco-antiguo",
+    "local-news-water-main",
+    "press-release-robotics-plant",
+    "recipe-banana-bread-comments",
+    "wp-news-pool-rebuild",
+}
+
+
+def _known_gaps(names: list[str]) -> list:
+    """Parameters for the clutter tests, marked as expected failures where the model is known to fall short."""
+    mark = pytest.mark.xfail(strict=True, reason="the shipped text model keeps 1-2 clutter lines of this dump")
+    return [pytest.param(n, marks=mark) if n in KEEPS_CLUTTER else n for n in names]
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """A dump, its expected line sets, and the extraction of the shipped text model."""
+
+    name: str
+    lines: tuple[str, ...]  # non-empty lines of the dump, stripped (one block each)
+    title: str
+    article: frozenset[str]
+    clutter: frozenset[str]
+    extraction: Extraction
+
+    def kept(self) -> list[bool]:
+        """Keep/drop decision of the block of every dump line."""
+        return [sb.is_content for sb in self.extraction.blocks]
+
+
+@cache
+def load(name: str) -> Fixture:
+    """Read a fixture and extract it with the shipped default text model (once per fixture)."""
+    text = (DUMPS / f"{name}.txt").read_text(encoding="utf-8")
+    meta = json.loads((DUMPS / f"{name}.json").read_text(encoding="utf-8"))
+    return Fixture(
+        name=name,
+        lines=tuple(ln.strip() for ln in text.splitlines() if ln.strip()),
+        title=meta["title"],
+        article=frozenset(meta["article"]),
+        clutter=frozenset(meta["clutter"]),
+        extraction=bpdetect.extract(text, input="text"),
+    )
+
+
+def line_scores(fx: Fixture) -> tuple[float, float]:
+    """Line-level precision and recall of the kept lines against the headline plus the article lines."""
+    wanted = [ln == fx.title or ln in fx.article for ln in fx.lines]
+    kept = fx.kept()
+    tp = sum(w and k for w, k in zip(wanted, kept, strict=True))
+    return tp / max(sum(kept), 1), tp / max(sum(wanted), 1)
+
+
+def test_there_are_enough_fixtures() -> None:
+    assert len(FIXTURES) >= 6
+    assert all((DUMPS / f"{name}.json").is_file() for name in FIXTURES)
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_fixture_sorts_every_line(name: str) -> None:
+    fx = load(name)
+    assert not fx.article & fx.clutter, "a line cannot be both article and clutter"
+    assert fx.title not in fx.article | fx.clutter
+    assert fx.lines.count(fx.title) == 1, "the headline is one line of the dump"
+    unsorted = [ln for ln in fx.lines if ln != fx.title and ln not in fx.article and ln not in fx.clutter]
+    assert unsorted == [], "every line of the dump must be listed as title, article or clutter"
+    assert set(fx.article) | set(fx.clutter) <= set(fx.lines), "listed lines must be lines of the dump"
+    assert 4 <= len([ln for ln in fx.article if len(ln.split()) >= 25]), "at least four real paragraphs"
+    # One block per non-empty line: the mapping below between lines and blocks relies on it.
+    assert len(fx.extraction.blocks) == len(fx.lines)
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_article_paragraphs_come_out_whole(name: str) -> None:
+    fx = load(name)
+    dropped = [ln for ln, keep in zip(fx.lines, fx.kept(), strict=True) if ln in fx.article and not keep]
+    assert dropped == []
+    # Whole, in the assembled text: every article line is a line of the output (bullets and numbering included).
+    out_lines = set(fx.extraction.text.splitlines())
+    assert [ln for ln in fx.article if ln not in out_lines] == []
+
+
+@pytest.mark.parametrize("name", _known_gaps(FIXTURES))
+def test_every_clutter_line_goes(name: str) -> None:
+    fx = load(name)
+    kept = [ln for ln, keep in zip(fx.lines, fx.kept(), strict=True) if ln in fx.clutter and keep]
+    assert kept == []
+    assert [ln for ln in fx.extraction.text.splitlines() if ln in fx.clutter] == []
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_headline_is_kept(name: str) -> None:
+    fx = load(name)
+    assert fx.kept()[fx.lines.index(fx.title)], f"headline dropped: {fx.title!r}"
+
+
+@pytest.mark.parametrize("name", _known_gaps(FIXTURES))
+def test_line_level_precision_and_recall(name: str) -> None:
+    fx = load(name)
+    precision, recall = line_scores(fx)
+    print(f"{name}: line precision {precision:.3f} recall {recall:.3f} ({len(fx.lines)} lines)")
+    assert (precision, recall) == (1.0, 1.0)
