@@ -36,7 +36,7 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peers import resiliparse_extract, trafilatura_extract, versions  # noqa: E402
+from peers import resiliparse_extract, trafilatura_extract, versions
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 from .decode import Decoded, decode
 from .errors import InputTooLarge
+
 # The extract module defers scikit-learn to the first model load; importing its names here also keeps the function
 # `bpdetect.extract` from being shadowed by the submodule of the same name once something imports the submodule.
 from .extract import Detector, extract, extract_text

@@ -653,7 +653,8 @@ def process_chunk(items: Sequence[Item], opts: Options, detector: Detector | Non
     """Extract and render a chunk of (non-skipped) items into records, in order."""
     det = detector or get_detector(opts.model, opts.force)
     records = []
-    for item, res in zip(items, extract_items(items, det, input=opts.input, threshold=opts.threshold, max_blocks=opts.max_blocks), strict=True):
+    results = extract_items(items, det, input=opts.input, threshold=opts.threshold, max_blocks=opts.max_blocks)
+    for item, res in zip(items, results, strict=True):
         if isinstance(res, Failed):
             records.append(Record(item.source, item.url, error=res.reason))
             continue

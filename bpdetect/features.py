@@ -570,7 +570,7 @@ def _char_tables() -> tuple[np.ndarray, np.ndarray]:
 _CHAR_CLASS_TABLE, _CHAR_FLAG_TABLE = _char_tables()
 
 _CLASS_FAMILY_RES: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for _, p in _CLASS_FAMILY_PATTERNS)
-# One search with every family's pattern: most class/id tokens match none, and then one search instead of one per family.
+# One search with every family's pattern: when a class/id token matches none, one search replaces one per family.
 _ANY_FAMILY_RE = re.compile("|".join(f"(?:{p})" for _, p in _CLASS_FAMILY_PATTERNS))
 # A letter or digit anywhere in a token (\w minus the underscore).
 _ALNUM_RE = re.compile(r"[^\W_]")

@@ -93,7 +93,7 @@ def test_fixture_sorts_every_line(name: str) -> None:
     unsorted = [ln for ln in fx.lines if ln != fx.title and ln not in fx.article and ln not in fx.clutter]
     assert unsorted == [], "every line of the dump must be listed as title, article or clutter"
     assert set(fx.article) | set(fx.clutter) <= set(fx.lines), "listed lines must be lines of the dump"
-    assert 4 <= len([ln for ln in fx.article if len(ln.split()) >= 25]), "at least four real paragraphs"
+    assert len([ln for ln in fx.article if len(ln.split()) >= 25]) >= 4, "at least four real paragraphs"
     # One block per non-empty line: the mapping below between lines and blocks relies on it.
     assert len(fx.extraction.blocks) == len(fx.lines)
 
