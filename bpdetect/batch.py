@@ -86,9 +86,10 @@ MAX_BLOCKS = 200_000
 FETCH_TIMEOUT = 30.0  # seconds, per URL (connect and each read)
 USER_AGENT = f"bpdetect/{__version__} (main-content extraction; +https://pypi.org/project/bpdetect/)"
 # Pages per task sent to a worker: large enough to amortize process hops and batch the model call, small enough to
-# keep memory bounded (at most ~2 chunks per worker are in flight).
-CHUNK_SIZE = 32
-CHUNK_MAX_BYTES = 64 * 1024 * 1024  # a chunk also closes once its pages weigh this much
+# keep memory bounded (at most ~2 chunks per worker are in flight). Measured on 1,344 corpus pages: 8 pages per chunk
+# ran as fast as 32 with a peak of 299 MB instead of 343 MB (segmented pages and their records are what a chunk holds).
+CHUNK_SIZE = 8
+CHUNK_MAX_BYTES = 16 * 1024 * 1024  # a chunk also closes once its pages weigh this much
 STDIN = "<stdin>"  # source id of standard input
 WARC_SUFFIXES = (".warc", ".warc.gz")
 JSONL_SUFFIXES = (".jsonl", ".json-lines", ".ndjson")

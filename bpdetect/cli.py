@@ -162,7 +162,7 @@ def extract(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line on stderr.")] = False,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Pages per batch (per worker task).")] = 32,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Pages per batch (per worker task).")] = 8,
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for a URL.")] = 30.0,
     max_bytes: Annotated[
         int, typer.Option("--max-bytes", min=1, help="Largest input (bytes; decompressed); larger ones are errors.")
