@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 
 from . import __version__
+from .cli_common import InputOpt, read_source
+from .cli_common import fail as _fail
 from .persist import ModelError, read_sidecar
 from .segment import segment
 
@@ -23,14 +25,6 @@ app = typer.Typer(
 )
 model_app = typer.Typer(help="Inspect model files.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
-
-
-class InputOpt(str, Enum):
-    """Input kind option."""
-
-    auto = "auto"
-    html = "html"
-    text = "text"
 
 
 class BlocksFormat(str, Enum):
@@ -47,23 +41,6 @@ class ExtractFormat(str, Enum):
     markdown = "markdown"
     html = "html"
     json = "json"
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _read_source(source: str) -> bytes:
-    if source == "-":
-        return sys.stdin.buffer.read()
-    path = Path(source)
-    if not path.is_file():
-        raise _fail(f"no such file: {source}")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise _fail(f"cannot read {source}: {exc}") from exc
 
 
 def _version_callback(value: bool) -> None:
@@ -91,7 +68,7 @@ def blocks(
     encoding: Annotated[str | None, typer.Option(help="Encoding of the bytes, as from an HTTP header.")] = None,
 ) -> None:
     """Print the text blocks a page is cut into (for debugging segmentation)."""
-    data = _read_source(source)
+    data = read_source(source)
     doc = segment(data, input=input.value, encoding=encoding)
     if fmt is BlocksFormat.jsonl:
         for b in doc.blocks:
