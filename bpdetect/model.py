@@ -189,7 +189,8 @@ class _BinnedStage:
             if len(edges) <= _COMPARE_MAX_THRESHOLDS:
                 acc = np.zeros(n, dtype=np.uint8)
                 for t in edges.tolist():
-                    acc += (col >= t) if self.right[j] else (col > t)
+                    # Written as "not below" so that NaN lands in the top bin, as searchsorted puts it.
+                    acc += ~(col < t) if self.right[j] else ~(col <= t)
                 out[:, j] = acc
             else:
                 out[:, j] = np.searchsorted(edges, col, side="right" if self.right[j] else "left")

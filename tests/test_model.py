@@ -88,7 +88,8 @@ def test_binned_fast_path_matches_scikit_learn(context):
     rng = np.random.default_rng(1)
     Xt = np.vstack([X, rng.normal(scale=3.0, size=(200, 5)).astype(np.float32), np.float32(clf.bin_edges_[0][:5, None])
                     * np.ones((1, 5), np.float32)])
-    dt = np.concatenate([doc, np.full(200, 99), np.full(5, 100)])
+    Xt = np.vstack([Xt, np.full((3, 5), np.nan, np.float32)])  # NaN must bin as scikit-learn's path bins it
+    dt = np.concatenate([doc, np.full(200, 99), np.full(5, 100), np.full(3, 101)])
     assert clf._fast() is not None
     fast = clf.predict_proba(Xt, doc=dt)
     reference = clf._predict_proba_sklearn(Xt, doc=dt, chars=None)
