@@ -12,10 +12,13 @@ The extractors take turns chunk by chunk, so a noisy neighbour on a shared machi
 ratios to trafilatura are the numbers to read. Each extractor's text is kept so nothing can be optimized away.
 
 Part 2, the command line over the same pages written as files: ``bpdetect extract DIR --format json -o out.jsonl``
-with ``--jobs 1`` and ``--jobs N``: wall seconds, pages/s, the speed-up of N jobs, and the peak resident memory of
-the whole process tree (sampled from /proc every 50 ms).
+with ``--jobs 1`` and ``--jobs N``: wall seconds, pages/s, the speed-up of N jobs, and the peak memory of the whole
+process tree, sampled from /proc every 50 ms: RSS (a shared library page counts once per process) and PSS (shared
+pages divided among the processes: what the tree really takes). ``--cli-every K`` takes its own sample for this part
+(a larger one spreads the workers' start-up over more pages, as a long batch does).
 
-Usage: python benchmarks/speed.py [--root DIR] [--every K] [--limit N] [--jobs N] [--skip-cli] [--out FILE]
+Usage: python benchmarks/speed.py [--root DIR] [--every K] [--cli-every K] [--limit N] [--jobs N] [--skip-cli]
+       [--out FILE]
 """
 
 from __future__ import annotations
@@ -115,8 +118,24 @@ def in_process(pages: list[bytes], chunk: int, model: Path | None = None) -> dic
     }
 
 
-def _tree_rss_mb(pid: int) -> float:
-    """Resident memory (MB) of a process and all its descendants, from /proc."""
+def _pss_kb(pid: int) -> int:
+    """Proportional set size (kB) of one process: shared pages divided among the processes sharing them."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _tree_memory_mb(pid: int) -> tuple[float, float]:
+    """(RSS, PSS) in MB of a process and all its descendants, from /proc.
+
+    RSS counts a library page once per process that maps it; PSS shares it among them, so the PSS of a process tree
+    is the memory it really takes (the sum of RSS overstates a tree of workers that load the same libraries).
+    """
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -130,29 +149,32 @@ def _tree_rss_mb(pid: int) -> float:
         p = int(entry)
         children.setdefault(int(fields[1]), []).append(p)
         rss[p] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-    total, todo = 0, [pid]
+    total, pss, todo = 0, 0, [pid]
     while todo:
         p = todo.pop()
         total += rss.get(p, 0)
+        pss += _pss_kb(p)
         todo.extend(children.get(p, ()))
-    return total / 2**20
+    return total / 2**20, pss / 1024
 
 
 def run_cli(folder: Path, jobs: int, out: Path, model: Path | None = None) -> dict[str, float]:
-    """Wall seconds and peak tree RSS of `bpdetect extract FOLDER --format json -o OUT --jobs N`."""
+    """Wall seconds and peak tree RSS and PSS of `bpdetect extract FOLDER --format json -o OUT --jobs N`."""
     cmd = [sys.executable, "-m", "bpdetect", "extract", str(folder), "--format", "json", "-o", str(out),
            "--jobs", str(jobs), "--no-progress"]
     if model:
         cmd += ["--model", str(model)]
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    peak = [0.0]
+    peak = [0.0, 0.0]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+            rss, pss = _tree_memory_mb(proc.pid)
+            peak[0] = max(peak[0], rss)
+            peak[1] = max(peak[1], pss)
             done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -164,7 +186,8 @@ def run_cli(folder: Path, jobs: int, out: Path, model: Path | None = None) -> di
     if proc.returncode not in (0, 1):
         raise SystemExit(f"bpdetect extract failed ({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
     records = sum(1 for _ in out.open(encoding="utf-8"))
-    return {"jobs": jobs, "seconds": round(wall, 2), "records": records, "peak_rss_mb": round(peak[0], 1)}
+    return {"jobs": jobs, "seconds": round(wall, 2), "records": records, "peak_rss_mb": round(peak[0], 1),
+            "peak_pss_mb": round(peak[1], 1)}
 
 
 def main() -> None:
@@ -172,6 +195,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="folder of corpora (default: %(default)s)")
     ap.add_argument("--every", type=int, default=4, help="take every K-th page of the corpora (default: 4)")
+    ap.add_argument("--cli-every", type=int, default=None, help="every K-th page for the CLI part (default: --every)")
     ap.add_argument("--limit", type=int, default=None, help="at most this many pages")
     ap.add_argument("--chunk", type=int, default=64, help="pages per turn and per extract_many call (default: 64)")
     ap.add_argument("--jobs", type=int, default=2, help="jobs for the parallel CLI run (default: 2)")
@@ -193,6 +217,10 @@ def main() -> None:
         print(f"| {name} | {r['pages_per_s']:.1f} | {r['ratio_to_trafilatura']:.2f} | {r['seconds']:.1f} | "
               f"{r['empty_outputs']} |")
     if not args.skip_cli:
+        if args.cli_every and args.cli_every != args.every:
+            named = load_pages(args.root, args.cli_every, args.limit)
+            print(f"CLI part: {len(named)} pages, {sum(len(r) for _, r in named) / 2**20:.1f} MB", file=sys.stderr)
+        report["cli_pages"] = len(named)
         with tempfile.TemporaryDirectory(prefix="bpdetect-speed-") as tmp:
             folder = Path(tmp) / "pages"
             folder.mkdir()
@@ -203,14 +231,15 @@ def main() -> None:
             ]
         base = runs[0]["seconds"]
         for r in runs:
-            r["pages_per_s"] = round(len(pages) / r["seconds"], 2)
+            r["pages_per_s"] = round(len(named) / r["seconds"], 2)
             r["speedup"] = round(base / r["seconds"], 2)
         report["cli"] = runs
-        print("\n| `bpdetect extract DIR -o out.jsonl` | seconds | pages/s | speed-up | records | peak RSS (MB) |")
-        print("|---|---:|---:|---:|---:|---:|")
+        print("\n| `bpdetect extract DIR -o out.jsonl` | seconds | pages/s | speed-up | records | peak RSS (MB) "
+              "| peak PSS (MB) |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
         for r in runs:
             print(f"| --jobs {r['jobs']} | {r['seconds']:.1f} | {r['pages_per_s']:.1f} | {r['speedup']:.2f} | "
-                  f"{r['records']} | {r['peak_rss_mb']:.0f} |")
+                  f"{r['records']} | {r['peak_rss_mb']:.0f} | {r['peak_pss_mb']:.0f} |")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")

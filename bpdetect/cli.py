@@ -23,7 +23,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-model_app = typer.Typer(help="Inspect model files.", no_args_is_help=True)
+model_app = typer.Typer(help="Inspect and convert model files.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 
 
@@ -45,7 +45,10 @@ class ExtractFormat(str, Enum):
 
 def _version_callback(value: bool) -> None:
     if value:
-        typer.echo(f"bpdetect {__version__}")
+        from ._speedups import status
+
+        built = [name for name, on in status().items() if on]
+        typer.echo(f"bpdetect {__version__} (compiled speed-ups: {', '.join(built) if built else 'none, pure Python'})")
         raise typer.Exit()
 
 
@@ -245,6 +248,28 @@ def model_info(
         typer.echo(f"  - {c['name']}: {c['pages']} pages ({c.get('train_pages')} for training)")
     if val:
         typer.echo(f"validation: {val.get('pages')} pages, alignment token F1 mean {val.get('f1_mean', 0):.3f}")
+
+
+@model_app.command("convert")
+def model_convert(
+    src: Annotated[Path, typer.Argument(help="The model to convert (.skops with its .json sidecar).")],
+    dst: Annotated[Path, typer.Argument(help="The .npz model to write (its .json sidecar is written beside it).")],
+    force: Annotated[bool, typer.Option(help="Read the source even if its scikit-learn version differs.")] = False,
+) -> None:
+    """Write a model as node arrays (.npz) that load and predict without scikit-learn, bitwise the same scores.
+
+    The output is deterministic; the conversion is checked against scikit-learn's own predictions first.
+    """
+    from .persist import convert_model
+
+    try:
+        side = convert_model(src, dst, allow_version_mismatch=force)
+    except ModelError as exc:
+        raise _fail(str(exc)) from exc
+    meta = read_sidecar(dst)
+    typer.echo(
+        f"wrote {dst} ({meta['size']} bytes, {meta['trees']['stage1']} + {meta['trees']['stage2']} trees) and {side}"
+    )
 
 
 def _load_plugins() -> None:

@@ -20,6 +20,7 @@ from .extract import Detector, Threshold
 from .features import FEATURE_NAMES, featurize
 from .persist import ModelBundle
 from .records import Block, Document, Extraction, ScoredBlock
+from .runtime import RuntimeClassifier
 from .segment import InputKind
 
 __all__ = [
@@ -104,8 +105,11 @@ def feature_importance(bundle: ModelBundle) -> np.ndarray:
     HistGradientBoosting exposes no importances, so this reads its fitted tree predictors; a model without them (or
     a future scikit-learn that renames them) just gets schema order in the report.
     """
-    gains = np.zeros(len(FEATURE_NAMES))
     clf = bundle.classifier
+    if isinstance(clf, RuntimeClassifier):  # an .npz model keeps its split gains in its node arrays
+        gains = clf.feature_gains()
+        return gains if len(gains) == len(FEATURE_NAMES) else np.zeros(len(FEATURE_NAMES))
+    gains = np.zeros(len(FEATURE_NAMES))
     for stage in (getattr(clf, "stage1_", None), getattr(clf, "stage2_", None)):
         for iteration in getattr(stage, "_predictors", None) or ():
             for predictor in iteration:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["DEFAULT_MODELS", "Detector", "assemble_text", "extract", "extract_text"]
 
 # Files of the shipped default models inside the package (each with a .json sidecar).
-DEFAULT_MODELS: dict[str, str] = {"html": "html.skops", "text": "text.skops"}
+DEFAULT_MODELS: dict[str, str] = {"html": "html.npz", "text": "text.npz"}
 Threshold = float | str | None
 
 
@@ -66,7 +66,7 @@ class Detector:
     @classmethod
     def load(cls, path: str | Path, *, allow_version_mismatch: bool = False) -> Detector:
         """A Detector on a model file; it serves the input kind the model was trained for, the default the other."""
-        from .persist import load_model  # scikit-learn loads with the first model, not with `import bpdetect`
+        from .persist import load_model  # models load on first use, not with `import bpdetect`
 
         bundle = load_model(path, allow_version_mismatch=allow_version_mismatch)
         det = cls(allow_version_mismatch=allow_version_mismatch)
@@ -139,10 +139,10 @@ class Detector:
                 truncated=document.truncated,
             )
         thr = self.bundle(document.source).threshold_for(threshold)
-        scored = tuple(
-            ScoredBlock(block=b, score=float(p), is_content=bool(p >= thr))
-            for b, p in zip(document.blocks, probs.tolist(), strict=True)
-        )
+        if len(probs) != len(document.blocks):
+            raise ValueError(f"{len(probs)} scores for {len(document.blocks)} blocks")
+        new = tuple.__new__  # ScoredBlock's own __new__ is a Python function; building the tuple directly is faster
+        scored = tuple(new(ScoredBlock, (b, p, p >= thr)) for b, p in zip(document.blocks, probs.tolist(), strict=True))
         return Extraction(
             text=assemble_text(scored),
             title=document.title,

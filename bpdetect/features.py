@@ -27,6 +27,7 @@ from operator import attrgetter, itemgetter
 
 import numpy as np
 
+from ._speedups import load as _load_speedup
 from .records import SEM_LINK_ONLY, SEMANTIC_FLAGS, Block
 
 __all__ = ["FEATURE_NAMES", "FEATURE_SCHEMA_VERSION", "featurize"]
@@ -694,6 +695,53 @@ def _class_bits(tokens: tuple[str, ...]) -> tuple[int, int]:
     return near, every
 
 
+# The compiled twins (bpdetect/_cfeatures.pyx) of _collect (class/id families included), of the token counts and
+# facts of _token_index, of the per-block sums of _token_stats, of the trigger rules of _patterns, of _month_dates
+# and of featurize's final stacking, built from this module's tables, word lists, patterns and flag bits. None when
+# not built (or BPDETECT_PURE_PYTHON is set): the Python code below runs. Both give bitwise-equal features
+# (tests/test_cfeatures.py).
+_CFEATURES = _load_speedup("_cfeatures")
+_KIT = (
+    None
+    if _CFEATURES is None
+    else _CFEATURES.Kit(
+        class_table=_CHAR_CLASS_TABLE,
+        flag_table=_CHAR_FLAG_TABLE,
+        n_char_classes=len(_CHAR_CLASSES),
+        token_strip=_TOKEN_STRIP,
+        flags={
+            "alpha": _TF_ALPHA,
+            "digit": _TF_DIGIT,
+            "cap": _TF_CAP,
+            "stop": _TF_STOP,
+            "short": _TF_SHORT,
+            "trigger": _TF_TRIGGER,
+            "month": _TF_MONTH,
+            "number": _TF_NUMBER,
+            "joiner": _TF_JOINER,
+            "word": _TF_WORD,
+        },
+        ch_flags={"bullet": _CH_BULLET, "sent_end": _CH_SENT_END, "colon": _CH_COLON, "skip": _CH_SKIP},
+        len_shift=_TF_LEN_SHIFT,
+        short_max=SHORT_TOKEN_MAX_LEN,
+        stopwords=_STOPWORDS,
+        triggers=_RULES_BY_TRIGGER,
+        months=_MONTHS,
+        joiners=_DATE_JOINERS,
+        day_or_year_pattern=_DAY_OR_YEAR_RE.pattern,
+        alnum_pattern=_ALNUM_RE.pattern,
+        tag_code=_TAG_CODE,
+        tag_other=_TAG_CODE_OTHER,
+        tag_line=_TAG_CODE_LINE,
+        block_type=Block,
+        num_fields=_NUM_FIELDS,
+        family_patterns=tuple(pattern for _, pattern in _CLASS_FAMILY_PATTERNS),
+        near_tokens=NEAR_CLASS_TOKENS,
+        family_memo_max=_token_family_bits.cache_info().maxsize,
+    )
+)
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Base columns
 # ---------------------------------------------------------------------------------------------------------------------
@@ -725,6 +773,8 @@ class _Base:
     repeat_count: np.ndarray
     tok_count: np.ndarray  # whitespace tokens per block
     tokens: list[str]  # all whitespace tokens of the page, in order
+    # Compiled _collect only: (distinct tokens, their counts on the page, each token's index among them).
+    token_table: tuple[list[str], np.ndarray, np.ndarray] | None = None
 
     def col(self, field: str) -> np.ndarray:
         """One numeric Block field as a float64 column."""
@@ -789,6 +839,9 @@ def _page_chars(doc: str, starts: np.ndarray, lengths: np.ndarray) -> _PageChars
 
 def _collect(blocks: Sequence[Block]) -> _Base:
     """Read every block once: numeric fields, tag/path ids, class families, cheap string facts and tokens."""
+    got = None if _KIT is None else _KIT.collect(blocks)
+    if got is not None:
+        return _collected(got)
     n = len(blocks)
     k = len(_NUM_FIELDS)
     ints = np.fromiter(chain.from_iterable(map(_get_nums, blocks)), dtype=np.int64, count=n * k).reshape(n, k)
@@ -836,6 +889,12 @@ def _collect(blocks: Sequence[Block]) -> _Base:
     )
 
 
+def _collected(got: dict) -> _Base:
+    """_Base from the fields computed by the compiled _KIT.collect (the values _collect computes in Python)."""
+    table = (got.pop("distinct"), got.pop("distinct_counts"), got.pop("token_ids"))
+    return _Base(n=len(got["texts"]), token_table=table, **got)
+
+
 @dataclass(slots=True)
 class _Tokens:
     """Per-token facts of the page's whitespace tokens, in block order."""
@@ -852,13 +911,18 @@ def _token_index(base: _Base) -> _Tokens:
     Page frequencies count exact tokens (no case or punctuation folding: folding would cost a second pass over the
     distinct tokens, and function words rarely differ in case or carry punctuation).
     """
+    global _TOKEN_FACTS
     tokens = base.tokens
-    counter = Counter(tokens)
-    facts = _token_facts(counter, tokens)
-    count = np.fromiter(map(counter.__getitem__, tokens), dtype=np.float64, count=len(tokens))
-    count[(facts & _TF_WORD) == 0] = 0.0  # punctuation-only tokens ("|", "»", "-") are never frequent words
+    if base.token_table is not None and _KIT is not None:  # counted by the compiled _collect
+        distinct, counts, token_ids = base.token_table
+        facts, count, _TOKEN_FACTS = _KIT.token_facts(distinct, counts, token_ids, _TOKEN_FACTS, _TOKEN_FACTS_MAX)
+    else:
+        counter = Counter(tokens)
+        facts = _token_facts(counter, tokens)
+        count = np.fromiter(map(counter.__getitem__, tokens), dtype=np.float64, count=len(tokens))
+        count[(facts & _TF_WORD) == 0] = 0.0  # punctuation-only tokens ("|", "»", "-") are never frequent words
+        counts = np.fromiter(counter.values(), dtype=np.float64, count=len(counter))
     # The page's most frequent words: the DOC_TOP_TOKENS largest counts among words seen at least twice (ties kept).
-    counts = np.fromiter(counter.values(), dtype=np.float64, count=len(counter))
     counts = counts[counts >= 2]
     top = np.zeros(len(tokens), dtype=bool)
     if counts.size:
@@ -991,17 +1055,20 @@ def _length_and_style(base: _Base, cols: Cols) -> None:
 
 def _token_stats(base: _Base, tok: _Tokens, cols: Cols) -> None:
     """Token shares: function-word proxies, stopwords, page-frequent words, title case, digits, mean word length."""
-    flags = (tok.facts[:, None] & np.array(_TF_FLAGS, dtype=np.int64)) != 0  # alpha, digit, cap, stop, short
-    per_token = np.column_stack(
-        (
-            flags,
-            tok.frequent,
-            tok.frequent & flags[:, 4],
-            tok.top,
-            tok.facts >> _TF_LEN_SHIFT,
-        )
-    ).astype(np.float64)
-    sums = _per_block_sums(per_token, base.tok_count)
+    if _KIT is not None:
+        sums = _KIT.token_sums(tok.facts, tok.frequent.view(np.uint8), tok.top.view(np.uint8), base.tok_count)
+    else:
+        flags = (tok.facts[:, None] & np.array(_TF_FLAGS, dtype=np.int64)) != 0  # alpha, digit, cap, stop, short
+        per_token = np.column_stack(
+            (
+                flags,
+                tok.frequent,
+                tok.frequent & flags[:, 4],
+                tok.top,
+                tok.facts >> _TF_LEN_SHIFT,
+            )
+        ).astype(np.float64)
+        sums = _per_block_sums(per_token, base.tok_count)
     # Shares of all tokens (columns 1 and 3-8 above); title case is a share of the alphabetic tokens only.
     shares = _ratio(sums[:, [1, 3, 4, 5, 6, 7, 8]], base.tok_count[:, None])
     _put(
@@ -1022,6 +1089,8 @@ def _token_stats(base: _Base, tok: _Tokens, cols: Cols) -> None:
 
 def _month_dates(base: _Base, tok: _Tokens) -> np.ndarray:
     """1.0 for blocks where a month name stands next to a day/year number ("May 5", "5. Mai", "12 de marzo")."""
+    if _KIT is not None:
+        return _KIT.month_dates(tok.facts, tok.block, base.n)
     out = np.zeros(base.n)
     facts = tok.facts
     month = (facts & _TF_MONTH) != 0
@@ -1048,24 +1117,27 @@ def _patterns(base: _Base, tok: _Tokens, cols: Cols) -> None:
         cols[name] = np.zeros(n)
     texts = base.texts
     tokens = base.tokens
-    hits = np.flatnonzero(tok.facts & _TF_TRIGGER)
     found: dict[str, set[int]] = {name: set() for name in _PATTERN_FEATURES}
-    lowered: dict[int, str] = {}
-    for block, token in set(zip(tok.block[hits].tolist(), map(tokens.__getitem__, hits.tolist()), strict=True)):
-        for name, cased, matcher in _RULES_BY_TRIGGER[token.strip(_TOKEN_STRIP).lower()]:
-            done = found[name]
-            if block in done:
-                continue
-            if matcher is not None:
-                if cased:
-                    text = texts[block]
-                else:
-                    text = lowered.get(block)
-                    if text is None:
-                        text = lowered[block] = texts[block].lower()
-                if not matcher(text):
+    if _KIT is not None:  # the loop below, in C
+        _KIT.trigger_patterns(tok.facts, tok.block, tokens, texts, found)
+    else:
+        hits = np.flatnonzero(tok.facts & _TF_TRIGGER)
+        lowered: dict[int, str] = {}
+        for block, token in set(zip(tok.block[hits].tolist(), map(tokens.__getitem__, hits.tolist()), strict=True)):
+            for name, cased, matcher in _RULES_BY_TRIGGER[token.strip(_TOKEN_STRIP).lower()]:
+                done = found[name]
+                if block in done:
                     continue
-            done.add(block)
+                if matcher is not None:
+                    if cased:
+                        text = texts[block]
+                    else:
+                        text = lowered.get(block)
+                        if text is None:
+                            text = lowered[block] = texts[block].lower()
+                    if not matcher(text):
+                        continue
+                done.add(block)
     for name, blocks in found.items():
         if blocks:
             cols[name][list(blocks)] = 1.0
@@ -1249,6 +1321,10 @@ def featurize(blocks: Sequence[Block]) -> np.ndarray:
     _document(base, cols, contentish)
     _plain_text(base, cols)
     _meta_lines(base, cols)
+    if _KIT is not None:
+        stacked = _KIT.stack(list(map(cols.__getitem__, FEATURE_NAMES)), n)
+        if stacked is not None:
+            return stacked
     out = np.empty((len(FEATURE_NAMES), n), dtype=np.float32)
     for j, name in enumerate(FEATURE_NAMES):
         out[j] = cols[name]

@@ -7,104 +7,33 @@ import zlib
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["CONTEXT_FEATURE_NAMES", "BlockClassifier", "context_features", "doc_starts", "fit_bin_edges", "quantize"]
-
-# Half-widths (in blocks) of the windows over which first-pass scores are averaged for the second pass.
-CONTEXT_WINDOWS = (1, 3, 10)
-CONTEXT_FEATURE_NAMES: tuple[str, ...] = (
-    "ctx_p",
-    "ctx_p_prev1",
-    "ctx_p_next1",
-    "ctx_p_prev2",
-    "ctx_p_next2",
-    *(f"ctx_p_mean_w{w}" for w in CONTEXT_WINDOWS),
-    *(f"ctx_p_charmean_w{w}" for w in CONTEXT_WINDOWS),
-    "ctx_p_doc_mean",
-    "ctx_p_doc_charmean",
-    "ctx_p_doc_max",
-    "ctx_p_rank",
-    "ctx_p_before_max",
-    "ctx_p_after_max",
+from . import _speedups
+from .runtime import (
+    CONTEXT_FEATURE_NAMES,
+    CONTEXT_WINDOWS,
+    MISSING_LEFT,
+    SECOND,
+    RuntimeClassifier,
+    StageArrays,
+    context_features,
+    doc_starts,
 )
 
-
-def doc_starts(groups: np.ndarray | None, n: int) -> np.ndarray:
-    """Start offsets of the documents in a block matrix whose rows are grouped contiguously by ``groups``."""
-    if groups is None or n == 0:
-        return np.zeros(1 if n else 0, dtype=np.int64)
-    groups = np.asarray(groups)
-    change = np.flatnonzero(groups[1:] != groups[:-1]) + 1
-    return np.concatenate(([0], change)).astype(np.int64)
-
-
-def _segment_ids(starts: np.ndarray, n: int) -> np.ndarray:
-    ids = np.zeros(n, dtype=np.int64)
-    ids[starts[1:]] = 1
-    return np.cumsum(ids)
-
-
-def _windowed_mean(values: np.ndarray, weights: np.ndarray, half: int, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Weighted mean of values over [i-half, i+half] clipped to each row's document bounds [lo, hi)."""
-    n = len(values)
-    idx = np.arange(n)
-    a = np.maximum(idx - half, lo)
-    b = np.minimum(idx + half + 1, hi)
-    cv = np.concatenate(([0.0], np.cumsum(values * weights)))
-    cw = np.concatenate(([0.0], np.cumsum(weights)))
-    den = cw[b] - cw[a]
-    return np.where(den > 0, (cv[b] - cv[a]) / np.where(den > 0, den, 1.0), 0.0)
-
-
-def context_features(p: np.ndarray, chars: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Second-pass features from first-pass scores ``p`` of every block, computed within each document."""
-    n = len(p)
-    out = np.zeros((n, len(CONTEXT_FEATURE_NAMES)), dtype=np.float32)
-    if n == 0:
-        return out
-    seg = _segment_ids(starts, n)
-    ends = np.append(starts[1:], n)
-    lo, hi = starts[seg], ends[seg]
-    idx = np.arange(n)
-    pad = -1.0  # neighbour beyond the document edge
-
-    def shifted(k: int) -> np.ndarray:
-        j = idx + k
-        ok = (j >= lo) & (j < hi)
-        return np.where(ok, p[np.clip(j, 0, n - 1)], pad)
-
-    weights = np.log1p(chars.astype(np.float64))
-    ones = np.ones(n)
-    cols = [p, shifted(-1), shifted(1), shifted(-2), shifted(2)]
-    cols += [_windowed_mean(p, ones, w, lo, hi) for w in CONTEXT_WINDOWS]
-    cols += [_windowed_mean(p, weights, w, lo, hi) for w in CONTEXT_WINDOWS]
-    sums = np.add.reduceat(p, starts)
-    counts = np.diff(np.append(starts, n))
-    wsum = np.add.reduceat(p * weights, starts)
-    wden = np.add.reduceat(weights, starts)
-    cols.append((sums / counts)[seg])
-    cols.append(np.where(wden > 0, wsum / np.where(wden > 0, wden, 1), 0)[seg])
-    cols.append(np.maximum.reduceat(p, starts)[seg])
-    # Rank of the block's score within its document, 0 (lowest) .. 1 (highest).
-    order = np.lexsort((p, seg))
-    rank = np.empty(n)
-    rank[order] = idx - starts[seg[order]]
-    cols.append(rank / np.maximum(counts[seg] - 1, 1))
-    # Highest score seen before / after the block in its document (content regions are contiguous).
-    before = np.full(n, pad)
-    after = np.full(n, pad)
-    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-        if e - s > 1:
-            before[s + 1 : e] = np.maximum.accumulate(p[s : e - 1])
-            after[s : e - 1] = np.maximum.accumulate(p[s + 1 : e][::-1])[::-1]
-    cols += [before, after]
-    for j, col in enumerate(cols):
-        out[:, j] = col
-    return out
-
+__all__ = [
+    "CONTEXT_FEATURE_NAMES",
+    "CONTEXT_WINDOWS",
+    "BlockClassifier",
+    "context_features",
+    "doc_starts",
+    "fit_bin_edges",
+    "quantize",
+    "stage_arrays",
+]
 
 # Quantile bins per feature (HistGradientBoosting's own maximum is 255). Features are quantized before boosting:
 # with sample weights, scikit-learn's binner computes weighted percentiles per feature, which costs more than the
@@ -134,7 +63,7 @@ def quantize(X: np.ndarray, edges: Sequence[np.ndarray]) -> np.ndarray:
 # Features with at most this many bin thresholds are binned by comparisons (a few ns per value) rather than by a
 # binary search (tens of ns per value); most bpdetect features are flags with a single threshold.
 _COMPARE_MAX_THRESHOLDS = 4
-# Rows (blocks) from which the tree walks use several OpenMP threads (a typical page has about 200 blocks).
+# Rows (blocks) from which the binned predictors use several OpenMP threads (a typical page has about 200 blocks).
 _THREADED_MIN_ROWS = 20_000
 
 
@@ -213,7 +142,82 @@ class _BinnedStage:
         raw = np.full(binned.shape[0], self.baseline)
         for predictor in self.predictors:
             raw += predictor.predict_binned(binned, self.missing_bin, threads)
-        return 1.0 / (1.0 + np.exp(-raw))
+        return expit(raw)  # scikit-learn's own link function (so the probabilities are bitwise equal)
+
+
+def stage_arrays(stage: HistGradientBoostingClassifier, quantile_edges: Sequence[np.ndarray]) -> StageArrays:
+    """A fitted binary HistGradientBoostingClassifier as flat node arrays read on raw float32 features.
+
+    The forest reads the block features unquantized (matrix 1) and the stacked context features (matrix 2), both
+    float32, against float32 thresholds. For a context feature the threshold is the largest float32 not above
+    scikit-learn's float64 one: every float32 value is then on the same side of both, and NaN follows the split's
+    missing-value direction as in scikit-learn. scikit-learn tests ``code <= t`` on a quantized feature, ``code``
+    being the number of quantile edges ``q`` <= the value (``np.searchsorted(q, x, side="right")``, which counts NaN
+    as above every edge). For an integer code that is ``code <= k`` with ``k = floor(t)``, which holds exactly when
+    the value is below ``q[k]``: ``x < q[k]``, i.e. ``x <= nextafter(q[k], -inf)``, NaN going right.
+    Raises TypeError for a stage these arrays cannot express (multi-class, categorical splits).
+    """
+    if stage.n_trees_per_iteration_ != 1:
+        raise TypeError("only binary classifiers are compiled")
+    trees = [predictors[0].nodes for predictors in stage._predictors]
+    nodes = np.concatenate(trees)
+    if nodes["is_categorical"].any():
+        raise TypeError("categorical splits are not compiled")
+    sizes = np.array([len(t) for t in trees], dtype=np.int64)
+    roots = np.cumsum(sizes) - sizes
+    offset = np.repeat(roots, sizes)  # scikit-learn's child indices count from the tree's first node
+    leaf = nodes["is_leaf"].astype(bool)
+    own = np.arange(len(nodes))
+    left = np.where(leaf, own, nodes["left"].astype(np.int64) + offset)
+    right = np.where(leaf, own, nodes["right"].astype(np.int64) + offset)
+    feature = nodes["feature_idx"].astype(np.int64)
+    threshold = _float32_at_most(nodes["num_threshold"])
+    missing_left = nodes["missing_go_to_left"].astype(bool)
+    n_quantized = len(quantile_edges)
+    quantized = ~leaf & (feature < n_quantized)
+    for j in np.unique(feature[quantized]).tolist():
+        at = np.flatnonzero(quantized & (feature == j))
+        threshold[at], missing_left[at] = _code_split(np.asarray(quantile_edges[j]), nodes["num_threshold"][at])
+    column = np.where(feature < n_quantized, feature, (feature - n_quantized) | SECOND)
+    column = np.where(leaf, 0, column | np.where(missing_left, MISSING_LEFT, 0))
+    return StageArrays(
+        threshold=np.where(leaf, np.float32(0), threshold).astype(np.float32),
+        column=column.astype(np.uint32),
+        left=left.astype(np.int32),
+        right=right.astype(np.int32),
+        value=np.where(leaf, nodes["value"], 0.0).astype(np.float64),
+        gain=np.where(leaf, 0.0, nodes["gain"]).astype(np.float64),
+        roots=roots.astype(np.int32),
+        baseline=float(np.ravel(stage._baseline_prediction)[0]),
+    )
+
+
+def _float32_at_most(t: np.ndarray) -> np.ndarray:
+    """The largest float32 <= each float64 threshold (NaN stays NaN): x <= it exactly when float32 x <= t."""
+    with np.errstate(over="ignore"):
+        f = t.astype(np.float32)
+    return np.where(f > t, np.nextafter(f, np.float32(-np.inf)), f).astype(np.float32)
+
+
+def _code_split(edges: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float32 thresholds and missing-left flags equivalent to ``quantile code <= t`` (see stage_arrays)."""
+    q = edges.astype(np.float32)
+    k = np.floor(t)
+    threshold = np.full(len(t), np.nan, dtype=np.float32)  # k < 0: no code is that low, all goes right
+    missing_left = np.zeros(len(t), dtype=bool)
+    every = k >= len(q)  # every code (NaN's too) is <= t: all goes left
+    threshold[every], missing_left[every] = np.inf, True
+    mid = np.flatnonzero((k >= 0) & ~every)
+    qk = q[k[mid].astype(np.int64)]
+    below = np.nextafter(qk, np.float32(-np.inf))
+    # searchsorted's order puts NaN above everything: a NaN edge lets every number left, and nothing is below -inf.
+    threshold[mid] = np.where(np.isnan(qk), np.inf, np.where(qk == -np.inf, np.nan, below))
+    return threshold, missing_left
+
+
+# What BlockClassifier._fast builds: the compiled runtime classifier, else the binned predictors (and whether stage
+# 2 reuses stage 1's bins), else () when neither can be built.
+_FastStages = RuntimeClassifier | tuple[_BinnedStage, _BinnedStage | None, bool] | tuple[()]
 
 
 def _fold_of(groups: Sequence[object], n_folds: int) -> np.ndarray:
@@ -326,29 +330,56 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
 
     def __getstate__(self) -> dict:
         """Pickled/saved state, without the derived fast predictors (rebuilt on first use)."""
-        state = super().__getstate__()
+        # A copy: object.__getstate__ returns the instance's own __dict__, whose cache must stay.
+        state = dict(super().__getstate__())
         state.pop("_fast_stages", None)
         return state
 
-    def _fast(self) -> tuple[_BinnedStage, _BinnedStage | None, bool] | None:
-        """The stages as binned predictors (built once per loaded model), or None if this scikit-learn lacks them."""
+    def _fast(self) -> _FastStages | None:
+        """The stages as compiled or binned predictors (built once per loaded model), or None if neither works.
+
+        The compiled forests (bpdetect._ctrees) come first; the binned predictors are the pure-Python fallback.
+        """
         fast = self.__dict__.get("_fast_stages")
         if fast is None:
             with self._fast_lock:
                 fast = self.__dict__.get("_fast_stages")
                 if fast is None:
-                    try:
-                        s1 = _BinnedStage(self.stage1_, self.bin_edges_)
-                        s2 = None if self.stage2_ is None else _BinnedStage(self.stage2_, self.bin_edges_)
-                        # Stage 2 sees the same block features as stage 1; its bins for them are usually identical.
-                        reuse = s2 is not None and s2.same_bins(s1, self.n_features_in_)
-                        if reuse:  # stage 1 then bins every block feature either stage reads
-                            s1.used = np.union1d(s1.used, s2.used[s2.used < self.n_features_in_])
-                        fast = (s1, s2, reuse)
-                    except (AttributeError, TypeError, IndexError):  # private scikit-learn API changed
-                        fast = ()
+                    fast = self._compiled_stages() or self._binned_stages()
                     self.__dict__["_fast_stages"] = fast
         return fast or None
+
+    def _binned_stages(self) -> tuple[_BinnedStage, _BinnedStage | None, bool] | tuple[()]:
+        """Both stages as binned predictors, or () if this scikit-learn lacks what they need."""
+        try:
+            s1 = _BinnedStage(self.stage1_, self.bin_edges_)
+            s2 = None if self.stage2_ is None else _BinnedStage(self.stage2_, self.bin_edges_)
+        except (AttributeError, TypeError, IndexError):  # private scikit-learn API changed
+            return ()
+        # Stage 2 sees the same block features as stage 1; its bins for them are usually identical.
+        reuse = s2 is not None and s2.same_bins(s1, self.n_features_in_)
+        if reuse:  # stage 1 then bins every block feature either stage reads
+            s1.used = np.union1d(s1.used, s2.used[s2.used < self.n_features_in_])
+        return (s1, s2, reuse)
+
+    def _compiled_stages(self) -> RuntimeClassifier | None:
+        """Both stages as compiled forests, or None without bpdetect._ctrees (or with a model it cannot compile)."""
+        if _speedups.load("_ctrees") is None:
+            return None
+        try:
+            return self.to_runtime(compiled=True)
+        except (AttributeError, TypeError, IndexError, ValueError, KeyError):  # private scikit-learn API changed
+            return None
+
+    def to_runtime(self, *, compiled: bool | None = None) -> RuntimeClassifier:
+        """This fitted model as a RuntimeClassifier (node arrays, no scikit-learn): bitwise the same predictions.
+
+        ``compiled`` as in RuntimeClassifier. Raises TypeError for a model the arrays cannot express.
+        """
+        check_is_fitted(self, "stage1_")
+        s1 = stage_arrays(self.stage1_, self.bin_edges_)
+        s2 = None if self.stage2_ is None else stage_arrays(self.stage2_, self.bin_edges_)
+        return RuntimeClassifier(s1, s2, self.n_features_in_, compiled=compiled)
 
     def predict_proba(self, X: np.ndarray, *, doc: np.ndarray | None = None, chars: np.ndarray | None = None):
         """Probability of clutter (column 0) and content (column 1) for each block."""
@@ -360,6 +391,8 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"expected {self.n_features_in_} features, got {X.shape[1]}")
         fast = self._fast()
+        if isinstance(fast, RuntimeClassifier):
+            return fast.predict_proba(X, doc=doc, chars=chars)
         if fast is not None:
             s1, s2, reuse = fast
             b1 = s1.bins(X)

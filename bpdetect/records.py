@@ -104,9 +104,8 @@ class Document:
         return len(self.blocks)
 
 
-@dataclass(frozen=True, slots=True)
-class ScoredBlock:
-    """A block with its content probability and the keep/drop decision."""
+class ScoredBlock(NamedTuple):
+    """A block with its content probability and the keep/drop decision (a named tuple: cheap to build per block)."""
 
     block: Block
     score: float

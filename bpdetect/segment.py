@@ -10,6 +10,8 @@ from typing import Literal
 from lxml import etree
 
 from . import records as R
+from . import textstats
+from ._speedups import load as _load_speedup
 from .decode import bom_codec, decode
 from .dom import clean_tree, is_hidden, page_lang, page_title, parse_html_bytes, strip_control_chars
 from .errors import InputTooLarge, check_limit, input_size
@@ -260,7 +262,15 @@ def _ends_with_br(pieces: list[str]) -> bool:
 
 
 def _walk(root: etree._Element, max_blocks: int | None) -> tuple[list[Block], bool]:
-    """Walk the cleaned tree once and cut it into blocks; also returns whether anything was cut off.
+    """Walk the cleaned tree once and cut it into blocks; also returns whether anything was cut off."""
+    if _cwalk is None:
+        return _walk_python(root, max_blocks)
+    root_tag = root.tag if isinstance(root.tag, str) else "#root"
+    return _cwalk.walk(root, max_blocks, root.text, root_tag, _HEADINGS.get(root_tag, 0))
+
+
+def _walk_python(root: etree._Element, max_blocks: int | None) -> tuple[list[Block], bool]:
+    """The walk in Python (bpdetect._cwalk is its compiled twin, used when built).
 
     Text accumulates in ``pieces`` until a block-level element starts or ends; the pending text then becomes a block
     owned by the nearest open block-level element (the "owner"). Each element passes down what its blocks need:
@@ -426,6 +436,19 @@ def _walk(root: etree._Element, max_blocks: int | None) -> tuple[list[Block], bo
     except _Truncated:
         truncated = True
     return _html_blocks(raw_blocks), truncated or too_deep[0]
+
+
+# The compiled walk (or None: not built, or BPDETECT_PURE_PYTHON set); it takes its constants from here.
+_cwalk = _load_speedup("_cwalk")
+if _cwalk is not None:
+    _cwalk.configure(
+        BLOCK_TAGS, _TAG_FLAGS, _HEADINGS, _SPECIAL_ATTRS, _special_flags, _Truncated, _HIDDEN, R.SEM_PRE, MAX_DEPTH,
+        MAX_CLASS_TOKENS, MAX_PATH_PARTS, MAX_ANCHOR_CHARS, _BR,
+    )
+    _cwalk.configure_blocks(
+        Block, _BLOCK_TAIL, textstats.class_table(), textstats.UPPER, textstats.DIGIT, textstats.PUNCT,
+        textstats.SPACE, textstats.TERMINATOR, _PRIVATE_MASK, _IN_LI, _IN_CELL, _IN_CAPTION, R.SEM_LINK_ONLY,
+    )
 
 
 def _to_utf8(doc: bytes | bytearray | memoryview | str, encoding: str | None) -> tuple[bytes, str | None, str]:

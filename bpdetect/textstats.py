@@ -8,13 +8,15 @@ from functools import cache
 
 import numpy as np
 
-__all__ = ["TextCounts", "count_texts"]
+__all__ = ["DIGIT", "PUNCT", "SPACE", "TERMINATOR", "UPPER", "TextCounts", "class_table", "count_texts"]
 
-_UPPER = 1
-_DIGIT = 2
-_PUNCT = 4
-_SPACE = 8
-_TERMINATOR = 16
+# Class bits of a code point (bpdetect._cwalk counts with the same table and bits).
+UPPER = 1
+DIGIT = 2
+PUNCT = 4
+SPACE = 8
+TERMINATOR = 16
+_UPPER, _DIGIT, _PUNCT, _SPACE, _TERMINATOR = UPPER, DIGIT, PUNCT, SPACE, TERMINATOR
 # Sentence-ending punctuation across scripts (Latin, CJK full-width, ellipsis, Devanagari danda, Arabic).
 TERMINATORS = ".!?…。！？।؟"
 
@@ -36,6 +38,13 @@ def _class_table() -> np.ndarray:
             table[cp] = _SPACE
     for ch in TERMINATORS:
         table[ord(ch)] |= _TERMINATOR
+    return table
+
+
+def class_table() -> np.ndarray:
+    """The uint8 class bits (UPPER, DIGIT, PUNCT, SPACE, TERMINATOR) of every BMP code point (read-only)."""
+    table = _class_table()
+    table.flags.writeable = False
     return table
 
 
