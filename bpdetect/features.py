@@ -34,7 +34,7 @@ __all__ = ["FEATURE_NAMES", "FEATURE_SCHEMA_VERSION", "featurize"]
 
 # Bump whenever a feature is added, removed, reordered or its definition changes: models record it and refuse a
 # mismatched schema.
-FEATURE_SCHEMA_VERSION = 3
+FEATURE_SCHEMA_VERSION = 4
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Tunable constants (heuristics, not learned)
@@ -61,11 +61,17 @@ DOC_TOP_TOKENS = 20
 TITLE_LINE_MAX_WORDS = 12
 # Indentation is capped: deeper indents carry no more information and would only stretch the column.
 MAX_INDENT = 40
-# A meta line (byline, date, counter, reading time) is short and does not end a sentence.
-META_LINE_MAX_WORDS = 10
+# A meta line is short, does not end a sentence and carries one of these patterns: (columns, most words of the line).
+META_LINE_RULES: tuple[tuple[tuple[str, ...], int], ...] = (
+    (("pat_byline",), 8),  # "By John", "Von Jana Becker", "By Marcus Hale, Staff Writer"
+    (("pat_date", "pat_time", "pat_relative_time"), 10),  # "Posted Tuesday, November 12, 2024 4:05 pm"
+    (("pat_counts", "reading_time_line"), 5),  # "0 views", "2 Comentarios", "Lesezeit: 3 Minuten"
+)
+# Distances to the next content-ish block are capped (log1p of this many blocks when none follows).
+MAX_CONTENTISH_DIST = 200
 # Reading-time lines are looked for among blocks with a digit and at most this many words.
 READING_TIME_MAX_WORDS = 8
-# A block opens with a label when a separator (LEAD_LABEL_SEPARATORS) follows at most LEAD_LABEL_MAX_WORDS words within
+# A block opens with a label when a separator (_LEAD_SEP_RE) follows at most LEAD_LABEL_MAX_WORDS words within
 # its first LEAD_LABEL_MAX_CHARS characters ("READ MORE: ..." but not a sentence that happens to contain a colon).
 LEAD_LABEL_MAX_CHARS = 40
 LEAD_LABEL_MAX_WORDS = 5
@@ -241,13 +247,23 @@ _DOCUMENT_FEATURES: tuple[str, ...] = (
     "is_text_input",
 )
 _PLAIN_TEXT_FEATURES: tuple[str, ...] = ("indent", "has_bullet", "blank_before", "blank_after", "title_like_line")
-# Meta lines and inline promos: a reading-time line ("7 min read", "Lesezeit: 3 Minuten"); how many of the two adjacent
-# blocks are short meta lines (byline, date/time, counter, reading time), which marks the fragments a scraper cuts a
-# byline into ("Posted on" / "March 3, 2024" / "by" / "John"); a block opening with a known promo label, with an
-# all-caps label, and with a label followed by another block's text ("READ MORE: <a teaser title of the page>").
+# Meta lines and inline promos: a reading-time line ("7 min read", "Lesezeit: 3 Minuten"); a short meta line (byline,
+# date/time, counter, reading time: META_LINE_RULES); how many of the two adjacent blocks are meta lines, which marks
+# the fragments a scraper cuts a byline into ("Posted on" / "March 3, 2024" / "by" / "John"); the distance in blocks to
+# the next content-ish block (a headline sits a few lines above the first paragraph, a site name or a ticker further
+# up); whether the previous block is longer and ends with this block's text (a breadcrumb "Home » Baking » <headline>"
+# above the headline); how many title-like lines that are not meta lines lie between the block and the next content-ish
+# block (none under a headline, many under a site name or a ticker above the menu); a social handle ("Tag @kitchen on
+# Instagram", "Follow @site"); a block opening with a known promo label, with an all-caps label, and with a label
+# followed by another block's text ("READ MORE: <a teaser title of the page>").
 _META_LINE_FEATURES: tuple[str, ...] = (
     "reading_time_line",
+    "meta_line",
     "meta_line_neighbours",
+    "next_contentish_dist",
+    "prev_ends_with_block",
+    "title_lines_to_content",
+    "has_handle",
     "lead_label_promo",
     "lead_label_caps",
     "lead_label_tail_repeats",
@@ -400,6 +416,13 @@ _RULES: tuple[_Rule, ...] = (
     _Rule("pat_read_more", "leggi leggere", r"leggi\s+(?:di\s+pi[uù]|tutto)|continua\s+a\s+leggere"),
     _Rule("pat_read_more", "mais", r"\b(?:leia|saiba)\s+mais"),
     _Rule("pat_read_more", "meer verder lezen", r"lees\s+(?:meer|verder)|verder\s+lezen"),
+    # Inline "read also" promos that open a line before another article's title.
+    _Rule("pat_read_more", "also", r"also\s+read|read\s+also"),
+    _Rule("pat_read_more", "auch thema", r"lesen\s+sie\s+auch|auch\s+interessant|mehr\s+zum\s+thema"),
+    _Rule("pat_read_more", "también também", r"(?:lee|lea|ver|véase|leia|veja)\s+tamb[ié]m|(?:lee|lea|ver)\s+también"),
+    _Rule("pat_read_more", "aussi", r"(?:lire|voir)\s+aussi"),
+    _Rule("pat_read_more", "anche", r"(?:leggi|vedi|guarda)\s+anche"),
+    _Rule("pat_read_more", "ook", r"(?:lees|zie|bekijk)\s+ook"),
     _Rule("pat_copyright", "copyright impressum", None),
     _Rule(
         "pat_copyright",
@@ -466,10 +489,12 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         "pat_share",
         "share tweet facebook twitter linkedin pinterest whatsapp reddit telegram teilen partager compartir "
-        "condividi compartilhar compartilhe delen",
+        "condividi compartilhar compartilhe delen instagram youtube tiktok",
         None,
     ),
     _Rule("pat_share", "email", r"email this"),
+    # A bare "Print" action, alone or with its object ("Print", "Print recipe", "Print this article").
+    _Rule("pat_share", "print", r"print(?:\s+(?:this|the|recipe|article|page|story|post))*\s*$", anchored=True),
     _Rule(
         "pat_cookie",
         "cookie cookies consent gdpr dsgvo privacy datenschutz datenschutzerklärung datenschutzhinweise "
@@ -1258,6 +1283,8 @@ def _plain_text(base: _Base, cols: Cols) -> None:
 
 
 _LEAD_SEP_RE = re.compile(r"[:：»›→|]")
+# "@name" not preceded by a word character or a dot (e-mail addresses are pat_email).
+_HANDLE_RE = re.compile(r"@(?<![\w.]@)[A-Za-z0-9_]{2,}")
 _READING_TIME_RE = re.compile(
     r"\d\s*(?:min(?:ute)?s?|minuten|minutos|minuti)\.?\s+(?:read|reading|de lectura|de lecture|de leitura|di lettura|"
     r"lesezeit|leestijd)|(?:reading time|lesezeit|lesedauer|tiempo de lectura|temps de lecture|tempo de leitura|"
@@ -1266,7 +1293,7 @@ _READING_TIME_RE = re.compile(
 )
 
 
-def _meta_lines(base: _Base, cols: Cols) -> None:
+def _meta_lines(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
     """Reading-time flag, meta-line neighbours and leading-label columns (see _META_LINE_FEATURES)."""
     texts = base.texts
     words = base.col("n_words")
@@ -1276,14 +1303,42 @@ def _meta_lines(base: _Base, cols: Cols) -> None:
         subset = [texts[short[0]]] if len(short) == 1 else itemgetter(*short)(texts)
         reading[short] = np.fromiter(map(bool, map(_READING_TIME_RE.search, subset)), dtype=bool, count=len(short))
     cols["reading_time_line"] = reading
-    meta = reading > 0
-    for name in ("pat_byline", "pat_date", "pat_time", "pat_relative_time", "pat_counts"):
-        meta |= cols[name] > 0
-    meta &= (words <= META_LINE_MAX_WORDS) & (base.ends_sent == 0)
+    meta = np.zeros(base.n, dtype=bool)
+    for names, max_words in META_LINE_RULES:
+        hit = np.zeros(base.n, dtype=bool)
+        for name in names:
+            hit |= cols[name] > 0
+        meta |= hit & (words <= max_words)
+    meta &= base.ends_sent == 0
+    cols["meta_line"] = meta.astype(np.float64)
     neighbours = np.zeros(base.n)
     neighbours[1:] += meta[:-1]
     neighbours[:-1] += meta[1:]
     cols["meta_line_neighbours"] = neighbours
+    # Blocks from each block to the next content-ish block after it (MAX_CONTENTISH_DIST when none follows).
+    positions = np.flatnonzero(contentish)
+    idx = np.arange(base.n)
+    nxt = np.searchsorted(positions, idx, side="right")
+    dist = np.full(base.n, float(MAX_CONTENTISH_DIST))
+    has_next = nxt < positions.size
+    dist[has_next] = np.minimum(positions[nxt[has_next]] - idx[has_next], MAX_CONTENTISH_DIST)
+    cols["next_contentish_dist"] = np.log1p(dist)
+    prev_ends = np.zeros(base.n)
+    if base.n > 1:
+        ends = np.fromiter(map(str.endswith, texts[:-1], texts[1:]), dtype=bool, count=base.n - 1)
+        chars = base.col("n_chars")
+        prev_ends[1:] = ends & (chars[:-1] > chars[1:]) & (chars[1:] > 0)
+    cols["prev_ends_with_block"] = prev_ends
+    # Title-like, non-meta lines strictly between each block and the next content-ish block: prefix sums, read at the
+    # block before the next content-ish one (blocks with no content-ish block after them count up to the page's end).
+    titles = np.concatenate(([0.0], np.cumsum((cols["title_like_line"] > 0) & ~meta)))
+    end = np.where(has_next, positions[np.minimum(nxt, max(positions.size - 1, 0))] if positions.size else 0, base.n)
+    cols["title_lines_to_content"] = np.log1p(np.maximum(titles[end] - titles[idx + 1], 0.0))
+    handle = np.zeros(base.n)
+    found = [m.start() for m in _HANDLE_RE.finditer(base.doc)]
+    if found:
+        handle[np.searchsorted(base.starts, found, side="right") - 1] = 1.0
+    cols["has_handle"] = handle
     labels = np.zeros((base.n, 3))
     # C-level search of the first LEAD_LABEL_MAX_CHARS characters of every block; Python runs on the few hits only.
     hits = list(map(_LEAD_SEP_RE.search, texts, repeat(0), repeat(LEAD_LABEL_MAX_CHARS)))
@@ -1320,7 +1375,7 @@ def featurize(blocks: Sequence[Block]) -> np.ndarray:
     _neighbours(base, cols)
     _document(base, cols, contentish)
     _plain_text(base, cols)
-    _meta_lines(base, cols)
+    _meta_lines(base, cols, contentish)
     if _KIT is not None:
         stacked = _KIT.stack(list(map(cols.__getitem__, FEATURE_NAMES)), n)
         if stacked is not None:

@@ -49,16 +49,19 @@ PRESET_BETAS = {"precision": 0.5, "balanced": 1.0, "recall": 2.0}
 # (cleaneval, l3s-gn1, googletrends-2017 keep most bylines and dates, the others drop them), which leaves the model
 # near chance on such lines; a user of scraped text wants the article without them. Each rule: (feature columns, any
 # of which must be set; most words the line may have). Lines that end a sentence are never meta lines.
+# The rules are the features' own meta-line definition, so the model can learn the policy exactly.
 LabelPolicy = tuple[tuple[tuple[str, ...], int], ...]
 META_LINE_POLICY: LabelPolicy = (
-    (("pat_byline",), 8),  # "By John", "Von Jana Becker", "By Marcus Hale, Staff Writer"
-    (("pat_date", "pat_time", "pat_relative_time"), 10),  # "Posted Tuesday, November 12, 2024 4:05 pm"
-    (("pat_counts", "reading_time_line"), 5),  # "0 views", "2 Comentarios", "Lesezeit: 3 Minuten"
+    (("meta_line",), 10),  # features.META_LINE_RULES: "By John", "March 3, 2024", "0 views", "7 min read"
     (("meta_line_neighbours",), 2),  # "Posted on" / "by" / "—" / "0" beside a date or byline line
 )
 POLICY_NOTE = "; short byline/date/counter lines and their fragments are clutter, the headline line content"
 # Policies per input kind: the HTML model keeps the corpora's conventions.
 LABEL_POLICIES: dict[str, LabelPolicy] = {"text": META_LINE_POLICY}
+# Pseudo-tokens added to every block's weight, per input kind. With pure token weights a one-word line ("by", "Print",
+# a teaser title) weighs nothing next to a paragraph and the model leaves such lines near chance; in a text dump every
+# line the model gets wrong is a stray line of output, so the text model gives each line a small weight of its own.
+BLOCK_PSEUDO_TOKENS: dict[str, float] = {"text": 3.0}
 
 
 @dataclass
@@ -107,11 +110,13 @@ def stack(
     sets: Sequence[BlockSet],
     label_threshold: float = DEFAULT_THRESHOLD,
     policy: LabelPolicy = (),
+    pseudo_tokens: float = 0.0,
 ) -> Stacked:
     """Concatenate BlockSets; a block's weight is its share of its page's tokens, so every page counts equally.
 
     ``policy`` (see META_LINE_POLICY) turns the lines it matches into clutter labels; the alignment counts that the
-    page scores use are left as the gold has them.
+    page scores use are left as the gold has them. ``pseudo_tokens`` are added to every block's token count for its
+    weight (see BLOCK_PSEUDO_TOKENS).
     """
     parts: list[tuple] = []
     offset = 0
@@ -119,8 +124,9 @@ def stack(
         if bs.n_pages == 0:
             continue
         doc = bs.page + offset
-        page_tok = np.bincount(bs.page, weights=bs.n_tokens, minlength=bs.n_pages)
-        weight = bs.n_tokens / np.maximum(page_tok[bs.page], 1.0)
+        tokens = bs.n_tokens + pseudo_tokens
+        page_tok = np.bincount(bs.page, weights=tokens, minlength=bs.n_pages)
+        weight = tokens / np.maximum(page_tok[bs.page], 1.0)
         site = np.char.add(f"{bs.corpus}/", bs.page_groups.astype(str))[bs.page]
         parts.append((bs, doc, weight, site))
         offset += bs.n_pages
@@ -204,7 +210,8 @@ def train_model(
 ) -> TrainResult:
     """Fit on the training pages, tune thresholds on the validation pages, and return the bundle.
 
-    With ``label_policy`` the input kind's LABEL_POLICIES relabel matching training blocks as clutter.
+    With ``label_policy`` the input kind's LABEL_POLICIES relabel matching training blocks as clutter and its
+    BLOCK_PSEUDO_TOKENS give every block a weight of its own.
     """
     t0 = time.perf_counter()
     train_sets = []
@@ -214,7 +221,8 @@ def train_model(
     val_sets = [bs.subset(bs.page_val) for bs in sets] if use_validation_split else []
     val_sets = [v for v in val_sets if v.n_pages]
     policy = LABEL_POLICIES.get(input_kind, ()) if label_policy else ()
-    tr = stack(train_sets, policy=policy)
+    pseudo_tokens = BLOCK_PSEUDO_TOKENS.get(input_kind, 0.0) if label_policy else 0.0
+    tr = stack(train_sets, policy=policy, pseudo_tokens=pseudo_tokens)
     clf = BlockClassifier(random_state=SEED, **(params or {}))
     short = tr.n_tokens <= SHORT_BLOCK_TOKENS
     sampled = np.random.default_rng(SEED).random(len(tr.y)) < SHORT_BLOCK_SAMPLE
@@ -276,6 +284,7 @@ def train_model(
                 "seed": SEED,
                 "label_rule": f"block content when >= {DEFAULT_THRESHOLD} of its tokens align to gold"
                 + (POLICY_NOTE if policy else ""),
+                "block_pseudo_tokens": pseudo_tokens,
                 "split": "site-wise: crc32(corpus, site) % 5 == 0 is validation" if use_validation_split else "none",
                 "seconds": round(seconds, 1),
             },
