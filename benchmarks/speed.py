@@ -192,12 +192,15 @@ def run_cli(folder: Path, jobs: int, out: Path, model: Path | None = None) -> di
 
 def main() -> None:
     """Run both parts and print the tables; write a JSON report when --out is given."""
+    # One thread for everything in this process, bpdetect's own tree-evaluation pool included (it reads this).
+    os.environ["OMP_NUM_THREADS"] = "1"
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="folder of corpora (default: %(default)s)")
     ap.add_argument("--every", type=int, default=4, help="take every K-th page of the corpora (default: 4)")
     ap.add_argument("--cli-every", type=int, default=None, help="every K-th page for the CLI part (default: --every)")
     ap.add_argument("--limit", type=int, default=None, help="at most this many pages")
-    ap.add_argument("--chunk", type=int, default=64, help="pages per turn and per extract_many call (default: 64)")
+    ap.add_argument("--chunk", type=int, default=8, help="pages per turn and per extract_many call, as in "
+                    "`bpdetect extract` (default: 8)")
     ap.add_argument("--jobs", type=int, default=2, help="jobs for the parallel CLI run (default: 2)")
     ap.add_argument("--model", type=Path, default=None, help="HTML model file (default: the shipped one)")
     ap.add_argument("--skip-cli", action="store_true", help="only the in-process part")

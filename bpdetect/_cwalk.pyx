@@ -214,17 +214,64 @@ cdef object _get(tree.xmlNode* c, _Element root, const char* name):
     return elementFactory(root._doc, c).get(name.decode("utf-8"))
 
 
-cdef inline bint _is_special(tree.xmlNode* c) noexcept nogil:
-    """Some attribute of the element is one of segment._SPECIAL_ATTRS."""
+cdef inline int _special_mask(tree.xmlNode* c) noexcept nogil:
+    """Which of segment._SPECIAL_ATTRS the element has, one bit each in _SPECIAL_NAMES order (0: none)."""
     cdef tree.xmlAttr* a = c.properties
-    cdef int k
+    cdef int k, mask = 0
     while a is not NULL:
         if a.ns is NULL:
             for k in range(6):
                 if strcmp(<const char*>a.name, _SPECIAL_NAMES[k]) == 0:
-                    return True
+                    mask |= 1 << k
         a = a.next
+    return mask
+
+
+cdef enum:
+    _STYLE_ONLY = 1 << 5  # the bit of "style" in _special_mask
+
+
+cdef inline bint _ascii_has(const unsigned char* s, const char* word) noexcept nogil:
+    """Whether lowercase ASCII ``word`` occurs in ``s`` ignoring ASCII case."""
+    cdef Py_ssize_t i = 0, k
+    cdef unsigned char ch
+    while s[i] != 0:
+        k = 0
+        while word[k] != 0:
+            ch = s[i + k]
+            if ch == 0:
+                return False
+            if 65 <= ch <= 90:
+                ch += 32
+            if ch != <unsigned char>word[k]:
+                break
+            k += 1
+        if word[k] == 0:
+            return True
+        i += 1
     return False
+
+
+cdef inline bint _plain_style(tree.xmlNode* c) noexcept nogil:
+    """True when the element's style is plain ASCII naming neither display nor visibility: it cannot hide the
+    element (dom.is_hidden's pattern needs one of those words), so an element whose only special attribute is such a
+    style gets no flags, without the Python call. Anything else (non-ASCII, a value made of several nodes) is left
+    to the Python rules."""
+    cdef tree.xmlAttr* a = _attr(c, b"style")
+    cdef const unsigned char* v
+    cdef Py_ssize_t i = 0
+    if a is NULL:
+        return False
+    if a.children is NULL:
+        return True  # an empty style
+    if a.children.next is not NULL or not _is_text(a.children) or a.children.content is NULL:
+        return False
+    v = <const unsigned char*>a.children.content
+    while v[i] != 0:
+        if v[i] >= 0x80:
+            return False
+        i += 1
+    return not _ascii_has(v, b"display") and not _ascii_has(v, b"visibility")
 
 
 cdef class _TagInfo:
@@ -355,6 +402,7 @@ cdef class _Walker:
         cdef tree.xmlNode* child
         cdef _TagInfo info
         cdef long extra, child_flags
+        cdef int mask
         cdef bint is_block, child_in_link
         cdef Py_ssize_t pos, start
         cdef int level
@@ -370,8 +418,10 @@ cdef class _Walker:
             child = c
             if child.type == tree.XML_ELEMENT_NODE:
                 extra = 0
-                if child.properties is not NULL and _is_special(child):
-                    extra = _SPECIAL_FLAGS(elementFactory(self.root._doc, child))
+                if child.properties is not NULL:
+                    mask = _special_mask(child)
+                    if mask and not (mask == _STYLE_ONLY and _plain_style(child)):
+                        extra = _SPECIAL_FLAGS(elementFactory(self.root._doc, child))
                 if extra == _HIDDEN:
                     pass
                 else:
@@ -529,3 +579,52 @@ def find_long_tag(const unsigned char[:] data, Py_ssize_t pos=0, Py_ssize_t unit
                         break
             i += 1
     return found
+
+
+
+def utf8_valid(const unsigned char[:] data):
+    """Whether the bytes are strict UTF-8 as Python's codec reads it (no overlong forms, surrogates or code points
+    past U+10FFFF): the check ``bytes.decode("utf-8")`` makes, without building the string."""
+    cdef Py_ssize_t n = data.shape[0], i = 0
+    cdef unsigned char c, lo, hi
+    cdef int need, k
+    cdef bint ok = True
+    with nogil:
+        while i < n:
+            c = data[i]
+            if c < 0x80:
+                i += 1
+                continue
+            lo = 0x80
+            hi = 0xBF
+            if 0xC2 <= c <= 0xDF:
+                need = 1
+            elif 0xE0 <= c <= 0xEF:
+                need = 2
+                if c == 0xE0:
+                    lo = 0xA0
+                elif c == 0xED:
+                    hi = 0x9F  # no surrogates
+            elif 0xF0 <= c <= 0xF4:
+                need = 3
+                if c == 0xF0:
+                    lo = 0x90
+                elif c == 0xF4:
+                    hi = 0x8F  # nothing past U+10FFFF
+            else:
+                ok = False
+                break
+            if i + need >= n:  # the sequence runs past the end
+                ok = False
+                break
+            if not (lo <= data[i + 1] <= hi):
+                ok = False
+                break
+            for k in range(2, need + 1):
+                if not (0x80 <= data[i + k] <= 0xBF):
+                    ok = False
+                    break
+            if not ok:
+                break
+            i += need + 1
+    return ok

@@ -12,7 +12,7 @@ from lxml import etree
 from . import records as R
 from . import textstats
 from ._speedups import load as _load_speedup
-from .decode import bom_codec, decode
+from .decode import bom_codec, decode, sniff_meta_charset
 from .dom import clean_tree, is_hidden, page_lang, page_title, parse_html_bytes, strip_control_chars
 from .errors import InputTooLarge, check_limit, input_size
 from .records import Block, Document
@@ -459,6 +459,12 @@ def _to_utf8(doc: bytes | bytearray | memoryview | str, encoding: str | None) ->
         enc, source = None, "str"
     else:
         raw = bytes(doc)
+        if encoding is None and _cwalk is not None and bom_codec(raw) is None:
+            # decode()'s answer for the usual page, without building the text: no BOM, no charset or a UTF-8 one
+            # in the markup, and bytes that are strict UTF-8 (decode checks the same way, then reads them as UTF-8).
+            meta = sniff_meta_charset(raw)
+            if meta in (None, "utf-8") and _cwalk.utf8_valid(raw):
+                return raw, "utf-8", "meta" if meta else "utf-8"
         decoded = decode(raw, encoding)
         enc, source = decoded.encoding, decoded.source
         if enc == "utf-8" and source not in ("bom", "fallback"):

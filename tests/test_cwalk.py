@@ -84,6 +84,11 @@ _PIECES = [
     "<div role=navigation>", "<section itemprop=articleBody>", "<span>", "</span>", "&amp;", "&nbsp;", "<!-- c -->",
     "<DIV CLASS='Up'>", "<x:y>", "<b title='a&amp;b'>", "<hr>", "<img alt=x>", "  ", "word", "Other words.",
     "<![CDATA[cdata]]>", "<caption>", "<figcaption>", "\u00e9t\u00e9", "\U0001f600", "<a href=1><p>in</p></a>",
+    # Styles: plain ones (skipped by the compiled fast path) and hiding ones in other cases, spacing and scripts.
+    "<p style='color:red'>", "<p style=''>", "<p style>", "<div style='DISPLAY : None'>",
+    "<div style='Visibility:hidden'>",
+    "<div style='disp lay:none'>", "<div style='display:n\u00f6ne'>", "<span style='x' role=main>",
+    "<div style='display:block' hidden>", "<div style='visibility:visible'>", "<b style='&amp;display:none'>",
 ]
 
 
@@ -158,3 +163,41 @@ def test_pure_python_switch() -> None:
 def test_status_names_every_module() -> None:
     assert set(speedups.status()) == set(speedups.MODULES)
     assert all(isinstance(v, bool) for v in speedups.status().values())
+
+
+def _utf8_ok(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@compiled
+def test_utf8_valid_matches_python() -> None:
+    rng = random.Random(3)
+    pieces = [b"a", b"\x00", "é".encode(), "€".encode(), "😀".encode(), b"\xed\xa0\x80", b"\xf4\x90\x80\x80",
+              b"\xc0\xaf", b"\xe0\x80\xaf", b"\xf0\x80\x80\x80", b"\xc2", b"\xe2\x82", b"\xef\xbf\xbf",
+              b"\xf4\x8f\xbf\xbf", b"\xff"]
+    for _ in range(20000):
+        if rng.random() < 0.5:
+            data = bytes(rng.randrange(256) for _ in range(rng.randint(0, 10)))
+        else:
+            data = b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        assert segment_mod._cwalk.utf8_valid(data) == _utf8_ok(data), data
+
+
+@compiled
+def test_fast_utf8_path_gives_decodes_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = [p.read_bytes() for p in _sample_pages()]
+    pages += [
+        b'<meta charset="utf-8"><p>caf\xc3\xa9</p>',
+        b'<meta charset="utf-8"><p>caf\xe9</p>',  # declared UTF-8, not UTF-8: decode() decides
+        b"<p>caf\xe9</p>",
+        b'<meta charset="windows-1252"><p>caf\xc3\xa9</p>',
+        b"\xef\xbb\xbf<p>bom</p>",
+        b"<p>plain ascii</p>",
+    ]
+    fast = [segment_mod._to_utf8(p, None) for p in pages]
+    monkeypatch.setattr(segment_mod, "_cwalk", None)
+    assert fast == [segment_mod._to_utf8(p, None) for p in pages]
