@@ -89,7 +89,7 @@ USER_AGENT = f"bpdetect/{__version__} (main-content extraction; +https://pypi.or
 # keep memory bounded (at most ~2 chunks per worker are in flight). Measured on 1,344 corpus pages: 8 pages per chunk
 # ran as fast as 32 with a peak of 299 MB instead of 343 MB (segmented pages and their records are what a chunk holds).
 CHUNK_SIZE = 8
-CHUNK_MAX_BYTES = 16 * 1024 * 1024  # a chunk also closes once its pages weigh this much
+CHUNK_MAX_BYTES = 4 * 1024 * 1024  # a chunk also closes once its pages weigh this much
 STDIN = "<stdin>"  # source id of standard input
 WARC_SUFFIXES = (".warc", ".warc.gz")
 JSONL_SUFFIXES = (".jsonl", ".json-lines", ".ndjson")
@@ -584,6 +584,35 @@ def validate_options(opts: Options) -> None:
             )
 
 
+# glibc malloc tuning for long batch runs (bytes): allocations from this size up get their own mapping, returned to
+# the system when freed, and free heap tops over it are trimmed. By default glibc raises its mmap threshold after
+# freeing a large block (up to 32 MB), so a few big pages leave every later page buffer on a heap that never shrinks:
+# one `bpdetect extract --jobs 2` over the 5,374 corpus pages peaked at 363 MB (PSS, whole tree) untuned, 281 MB tuned.
+MALLOC_THRESHOLD = 128 * 1024
+_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(MALLOC_THRESHOLD), "MALLOC_TRIM_THRESHOLD_": str(MALLOC_THRESHOLD)}
+_M_TRIM_THRESHOLD = -1  # mallopt parameter numbers (glibc's malloc.h)
+_M_MMAP_THRESHOLD = -3
+_MALLOC_TUNED = False
+
+
+def tune_malloc() -> bool:
+    """Apply the MALLOC_THRESHOLD tuning to this process (glibc only; elsewhere nothing happens); True if applied."""
+    global _MALLOC_TUNED
+    if _MALLOC_TUNED:
+        return True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (musl, macOS, Windows): keep the platform's allocator as it is
+        return False
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    ok = bool(mallopt(_M_MMAP_THRESHOLD, MALLOC_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, MALLOC_THRESHOLD))
+    _MALLOC_TUNED = ok
+    return ok
+
+
 def _limit_worker_threads() -> None:
     """One OpenMP/BLAS thread per worker process, so N workers on N cores do not oversubscribe them."""
     global _THREADS_LIMITED
@@ -669,6 +698,7 @@ def process_chunk(items: Sequence[Item], opts: Options, detector: Detector | Non
 def _worker_chunk(items: Sequence[Item], opts: Options) -> list[Record]:
     """process_chunk in a worker process: one thread, the process's cached Detector."""
     _limit_worker_threads()
+    tune_malloc()  # the environment already did it where the executor started the worker; a no-op then
     return process_chunk(items, opts)
 
 
@@ -750,7 +780,7 @@ def _chain(first: list[list[Item]], rest: Iterator[list[Item]]) -> Iterator[list
 
 
 # Set in every worker before it starts, so OpenMP/BLAS pools are created with one thread (N workers on N cores).
-_ONE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+_ONE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **_MALLOC_ENV}
 
 
 def _parallel(chunks: Iterator[list[Item]], opts: Options, jobs: int) -> Iterator[list[Record]]:

@@ -187,6 +187,7 @@ def extract(
         typer.echo(f"error: {rec.source}: {rec.error}", err=True)
 
     try:
+        batch.tune_malloc()  # a long run of big and small pages: give freed page buffers back (see MALLOC_THRESHOLD)
         summary = batch.run_batch(sources, config, on_error=report)
     except (ModelError, ValueError) as exc:  # a bad --output, or a model that fails in a worker
         raise _fail(str(exc)) from exc
