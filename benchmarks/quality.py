@@ -389,8 +389,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--root", type=Path, default=DEFAULT_ROOT, help=f"dataset folder (default {DEFAULT_ROOT})")
-    ap.add_argument("--model", help="bpdetect HTML model file (default: the shipped bpdetect/models/html.skops)")
-    ap.add_argument("--text-model", help="bpdetect plain-text model file (default: bpdetect/models/text.skops)")
+    ap.add_argument("--model", help="bpdetect HTML model file (default: the shipped bpdetect/models/html.npz)")
+    ap.add_argument("--text-model", help="bpdetect plain-text model file (default: bpdetect/models/text.npz)")
     ap.add_argument("--corpora", nargs="+", help="only these corpora (default: all under --root)")
     ap.add_argument(
         "--extractors",

@@ -32,6 +32,7 @@ from cpython.unicode cimport (
     Py_UNICODE_ISUPPER,
     PyUnicode_FindChar,
     PyUnicode_READ,
+    PyUnicode_Tailmatch,
 )
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from libc.string cimport memcmp, memset
@@ -53,10 +54,24 @@ cdef extern from "Python.h":
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
     bint PyLong_Check(object o)
     PyObject *PyDict_GetItemWithError(object d, object key) except? NULL
+    Py_ssize_t PY_SSIZE_T_MAX
 
 # The regexes features.py uses that this module implements by hand; the Kit refuses any other.
 _DAY_OR_YEAR_PATTERN = r"\d{1,4}(?:st|nd|rd|th|er|e|º)?"
 _ALNUM_PATTERN = r"[^\W_]"
+# The page scans of features._PAGE_SCANS and its handle pattern, in order, implemented by hand in Kit.page_scans.
+_PAGE_SCAN_PATTERNS = (
+    r"-(?<=\d-)\d{1,2}-\d{2,4}(?!\d)",
+    r"/(?<=\d/)\d{1,2}/\d{2,4}(?!\d)",
+    r"\.(?<=\d\.)\d{1,2}\.\d{2,4}(?!\d)",
+    r":(?<=\d:)\d\d(?!\d)",
+    r"\[(?:…|\.\.\.)\]",
+    r"©",
+    r"://(?<=\w://)\w",
+    r"www\.\w",
+    r"@(?<=\w@)[\w-]+\.\w{2,}",
+    r"@(?<![\w.]@)[A-Za-z0-9_]{2,}",
+)
 # Suffixes of a day or year number ("1st", "2e", "1er", "1º"), in the order of the pattern.
 _ORDINALS = ("st", "nd", "rd", "th", "er", "e", "º")
 
@@ -265,6 +280,69 @@ def _expand(items) -> set | None:
     return out
 
 
+# Bits at and above this one mark the gate literals of the regex families in the literal scan of a class/id token.
+cdef enum:
+    _GATE_SHIFT = 32
+
+
+def _required_literals(str pattern) -> set | None:
+    """Literals of which every match of the pattern contains one: the longest run of plain literals of each top-level
+    branch (a match of a branch holds that run). None when a branch has no run of two or more characters, or when
+    flags could change what a literal matches (only re.UNICODE, the default of str patterns, is allowed)."""
+    parsed = _sre_parse.parse(pattern)
+    if parsed.state.flags & ~_sre_c.SRE_FLAG_UNICODE:
+        return None
+    items = list(parsed)
+    branches = items[0][1][1] if len(items) == 1 and items[0][0] is _sre_c.BRANCH else [items]
+    out = set()
+    for branch in branches:
+        best = run = ""
+        for op, av in branch:
+            if op is _sre_c.LITERAL:
+                run += chr(av)
+                if len(run) > len(best):
+                    best = run
+            else:
+                run = ""
+        if len(best) < 2:
+            return None
+        out.add(best)
+    return out
+
+
+# Character tests of re for str patterns, on the code point at pos of a str (kind, data, length); False outside it.
+cdef inline Py_UCS4 _at(int kind, void *data, Py_ssize_t length, Py_ssize_t pos) noexcept:
+    """The code point at pos, or 0 (NUL, which no page scan matches) outside the string."""
+    return PyUnicode_READ(kind, data, pos) if 0 <= pos < length else 0
+
+
+cdef inline bint _is_word(Py_UCS4 c) noexcept:
+    """re's \\w: Py_UNICODE_ISALNUM or the underscore."""
+    return c == 95 or Py_UNICODE_ISALNUM(c)
+
+
+cdef inline Py_ssize_t _decimal_run(int kind, void *data, Py_ssize_t length, Py_ssize_t pos) noexcept:
+    """How many characters matching re's \\d (Py_UNICODE_ISDECIMAL) start at pos."""
+    cdef Py_ssize_t k = pos
+    while k < length and Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, k)):
+        k += 1
+    return k - pos
+
+
+cdef inline bint _numeric_date(int kind, void *data, Py_ssize_t length, Py_ssize_t p, Py_UCS4 sep) noexcept:
+    """SEP(?<=\\dSEP)\\d{1,2}SEP\\d{2,4}(?!\\d) matches at p (the SEP there). The decimal runs decide it: a run of
+    3+ after the first SEP leaves no SEP after 1 or 2 digits, and a run of 5+ after the second leaves a digit after
+    any 2-4 of them."""
+    cdef Py_ssize_t r1, r2
+    if p < 1 or not Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, p - 1)):
+        return False
+    r1 = _decimal_run(kind, data, length, p + 1)
+    if r1 < 1 or r1 > 2 or _at(kind, data, length, p + 1 + r1) != sep:
+        return False
+    r2 = _decimal_run(kind, data, length, p + 2 + r1)
+    return 2 <= r2 <= 4
+
+
 cdef inline bint _starts_at(int kind, void *data, Py_ssize_t length, Py_ssize_t pos, str lit) noexcept:
     """Whether the code points of a str (kind, data, length) continue at pos with the literal lit."""
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(lit), i
@@ -292,8 +370,8 @@ cdef class Kit:
     cdef int tf_len_shift
     cdef Py_ssize_t short_max
     cdef Py_ssize_t max_listed_len  # the longest word of the word lists: longer words skip the lookups
-    cdef frozenset stopwords, months, joiners
     cdef dict triggers
+    cdef dict listed  # word of the word lists -> its tf_stop | tf_trigger | tf_month | tf_joiner bits
     cdef dict tag_code
     cdef long long tag_other, tag_line
     cdef object block_type
@@ -305,7 +383,7 @@ cdef class Kit:
     cdef list lit_ascii  # per ASCII code point: tuple of (literal, family bit) starting with it
     cdef dict lit_other  # the same for non-ASCII first code points
     cdef long long always_bits  # families whose pattern matches the empty string (so every token)
-    cdef list regex_families  # (family bit, bound search method)
+    cdef list regex_families  # (family bit, bound search method, whether a gate literal must occur first)
     cdef readonly dict family_memo  # class/id token -> family bits (readable: tests and benchmarks clear it)
     cdef Py_ssize_t family_memo_max
 
@@ -334,6 +412,7 @@ cdef class Kit:
         tuple family_patterns,
         Py_ssize_t near_tokens,
         Py_ssize_t family_memo_max,
+        tuple page_scan_patterns,
     ):
         """Copy the tables and constants of features.py (see its _KIT)."""
         cdef const u8[::1] ct = class_table
@@ -342,6 +421,8 @@ cdef class Kit:
         cdef Py_UCS4 c
         if day_or_year_pattern != _DAY_OR_YEAR_PATTERN or alnum_pattern != _ALNUM_PATTERN:
             raise ValueError("bpdetect._cfeatures implements other token regexes than features.py: update both")
+        if page_scan_patterns != _PAGE_SCAN_PATTERNS:
+            raise ValueError("bpdetect._cfeatures implements other page scans than features.py: update both")
         self.n_classes = n_char_classes
         if ct.shape[0] != 0x10000 or ft.shape[0] != 0x10000:
             raise ValueError("character tables must cover the BMP")
@@ -369,10 +450,14 @@ cdef class Kit:
         self.ch_skip = ch_flags["skip"]
         self.tf_len_shift = len_shift
         self.short_max = short_max
-        self.stopwords = stopwords
         self.triggers = triggers
-        self.months = months
-        self.joiners = joiners
+        # One lookup per token instead of one per word list (the bits are those of the four membership tests).
+        self.listed = {}
+        for bit, words in (
+            (self.tf_stop, stopwords), (self.tf_trigger, triggers), (self.tf_month, months), (self.tf_joiner, joiners)
+        ):
+            for w in words:
+                self.listed[w] = self.listed.get(w, 0) | bit
         self.max_listed_len = max(len(w) for w in (*stopwords, *triggers, *months, *joiners))
         self.tag_code = tag_code
         self.tag_other = tag_other
@@ -395,12 +480,19 @@ cdef class Kit:
         for k, pattern in enumerate(family_patterns):
             words = _expand(_sre_parse.parse(pattern))
             if words is None:
-                self.regex_families.append((1 << k, re.compile(pattern).search))
+                # A family kept as a regex is searched only in tokens holding one of the literals every match of it
+                # contains (its gate literals, flagged in the scan by the family's bit shifted by _GATE_SHIFT).
+                gates = _required_literals(pattern)
+                self.regex_families.append((1 << k, re.compile(pattern).search, gates is not None))
+                for word in gates or ():
+                    by_first.setdefault(ord(word[0]), []).append((word, 1 << (k + _GATE_SHIFT)))
             elif "" in words:
                 self.always_bits |= 1 << k
             else:
                 for word in sorted(words):
                     by_first.setdefault(ord(word[0]), []).append((word, 1 << k))
+        if len(family_patterns) > _GATE_SHIFT:
+            raise ValueError("too many class/id families")
         self.lit_ascii = [tuple(by_first.pop(cp, ())) for cp in range(128)]
         self.lit_other = {cp: tuple(pairs) for cp, pairs in by_first.items()}
 
@@ -427,6 +519,7 @@ cdef class Kit:
         cdef bint alpha, digit, lower_needed = False, word_char = False
         cdef long long facts
         cdef str core, word
+        cdef PyObject *hit
         # core = token.strip(_TOKEN_STRIP)
         while a < b:
             c = PyUnicode_READ(kind, data, a)
@@ -469,14 +562,9 @@ cdef class Kit:
         data = PyUnicode_DATA(word)
         n = PyUnicode_GET_LENGTH(word)
         if n <= self.max_listed_len:
-            if word in self.stopwords:
-                facts |= self.tf_stop
-            if word in self.triggers:
-                facts |= self.tf_trigger
-            if word in self.months:
-                facts |= self.tf_month
-            if word in self.joiners:
-                facts |= self.tf_joiner
+            hit = PyDict_GetItemWithError(self.listed, word)
+            if hit is not NULL:
+                facts |= <long long><object>hit
         # word[:1].isdigit() and fullmatch(r"\d{1,4}(?:st|nd|rd|th|er|e|º)?"): re's \d is Py_UNICODE_ISDECIMAL;
         # the suffixes hold no digit, so the match is: 1-4 leading decimals, then nothing or one suffix.
         if n > 0 and Py_UNICODE_ISDIGIT(PyUnicode_READ(kind, data, 0)):
@@ -499,41 +587,22 @@ cdef class Kit:
         """Packed facts of one whitespace token (features._compute_token_facts)."""
         return self._facts(token)
 
-    def token_facts(self, list distinct, const double[::1] counts, const Py_ssize_t[::1] tok_id, dict memo,
-                    Py_ssize_t memo_max):
-        """Facts and page counts of the page's tokens and the memo (the first steps of features._token_index).
+    def token_facts(self, list distinct, const double[::1] counts, const Py_ssize_t[::1] tok_id):
+        """Facts and page counts of the page's tokens (the first steps of features._token_index).
 
         ``distinct``, ``counts`` and ``tok_id`` come from ``collect``: the distinct tokens, how often each occurs and
         each token's index among them. Returns (facts int64 per token, count float64 per token: its count on the
-        page, 0 for tokens without a letter or digit, memo): the memo is ``memo`` with the page's new tokens added,
-        or a fresh one holding only the page's tokens when ``memo`` would grow past ``memo_max``.
+        page, 0 for tokens without a letter or digit). The facts of every distinct token are computed afresh: in C
+        that is cheaper than a lookup in features._TOKEN_FACTS (a dict of up to 2**18 tokens, whose probes miss
+        the CPU caches), so the compiled path keeps no token memo.
         """
-        cdef Py_ssize_t n_tok = tok_id.shape[0], n_distinct = len(distinct), i, j, n_missing = 0
-        cdef PyObject *hit
-        cdef long long f
+        cdef Py_ssize_t n_tok = tok_id.shape[0], n_distinct = len(distinct), i, j
         if counts.shape[0] != n_distinct:
             raise ValueError("one count per distinct token")
         dfacts_arr = np.empty(n_distinct, dtype=np.int64)
         cdef long long[::1] dfacts = dfacts_arr
-        # Facts of the distinct tokens: from the memo, or computed (-1 marks the missing ones).
         for j in range(n_distinct):
-            hit = PyDict_GetItemWithError(memo, distinct[j])
-            if hit is NULL:
-                dfacts[j] = -1
-                n_missing += 1
-            else:
-                dfacts[j] = <long long><object>hit
-        if n_missing:
-            if len(memo) + n_missing > memo_max:
-                # A fresh memo rather than a cleared one: another thread may be reading the old one.
-                memo = {}
-                for j in range(n_distinct):
-                    dfacts[j] = -1
-            for j in range(n_distinct):
-                if dfacts[j] < 0:
-                    f = self._facts(distinct[j])
-                    dfacts[j] = f
-                    memo[distinct[j]] = f
+            dfacts[j] = self._facts(distinct[j])
         facts_arr = np.empty(n_tok, dtype=np.int64)
         count_arr = np.empty(n_tok, dtype=np.float64)
         cdef long long[::1] facts = facts_arr
@@ -545,7 +614,7 @@ cdef class Kit:
                 raise ValueError("token id out of range")
             facts[i] = dfacts[j]
             count[i] = counts[j] if dfacts[j] & word_bit else 0.0
-        return facts_arr, count_arr, memo
+        return facts_arr, count_arr
 
     def token_sums(self, const long long[::1] facts, const u8[::1] frequent, const u8[::1] top,
                    const double[::1] tok_count):
@@ -594,21 +663,25 @@ cdef class Kit:
         return out_arr
 
     def trigger_patterns(self, const long long[::1] facts, const long long[::1] block, list tokens, list texts,
-                         dict found):
-        """Add to ``found[column]`` the blocks whose trigger tokens' rules confirm it (the first stage of
-        features._patterns, over the same distinct (block, token) pairs; the result does not depend on their order).
+                         double[:, :] out, dict column_of):
+        """Set ``out[block, column_of[name]]`` to 1.0 for the blocks whose trigger tokens' rules confirm pattern
+        ``name`` (the first stage of features._patterns, over the same distinct (block, token) pairs; the result does
+        not depend on their order). ``out`` must hold no other 1.0 yet: a set cell counts as confirmed.
         """
         cdef Py_ssize_t n_tok = facts.shape[0], t, a, b, length
         cdef long long blk, prev = -1
         cdef int kind
         cdef void *data
         cdef Py_UCS4 c
-        cdef set seen = set(), done
+        cdef Py_ssize_t col
+        cdef set seen = set()
         cdef dict rules_of = {}, lowered = {}
         cdef tuple rule
         cdef object token, rules, key, text
         if block.shape[0] != n_tok or len(tokens) != n_tok:
             raise ValueError("one block and one token per fact")
+        if out.shape[0] != len(texts):
+            raise ValueError("one output row per block")
         for t in range(n_tok):
             if not facts[t] & self.tf_trigger:
                 continue
@@ -643,8 +716,10 @@ cdef class Kit:
                 rules = rules_of[token] = self.triggers[(<str>token)[a:b].lower()]
             key = blk
             for rule in rules:
-                done = found[rule[0]]
-                if key in done:
+                col = column_of[rule[0]]
+                if col < 0 or col >= out.shape[1]:
+                    raise ValueError("pattern column out of range")
+                if out[blk, col] == 1.0:
                     continue
                 if rule[2] is not None:
                     if rule[1]:
@@ -655,7 +730,112 @@ cdef class Kit:
                             text = lowered[key] = texts[blk].lower()
                     if not rule[2](text):
                         continue
-                done.add(key)
+                out[blk, col] = 1.0
+
+    def page_scans(self, list texts, double[:, :] out, tuple columns):
+        """Set ``out[i, columns[k]]`` to 1.0 where page scan k matches in block i (k indexes _PAGE_SCAN_PATTERNS:
+        features._PAGE_SCANS, then its handle pattern; -1 skips a scan).
+
+        The Python code runs each regex over the NUL-joined page and takes the block of each match start. No match
+        can hold a NUL, so a block has a match start in finditer's non-overlapping matches exactly when the pattern
+        matches at some position of its text, with the NUL (or nothing) before and after it: what is tested here,
+        character by character, with re's \\d (Py_UNICODE_ISDECIMAL) and \\w (Py_UNICODE_ISALNUM or "_").
+        """
+        cdef Py_ssize_t n = len(texts), n_scans = len(_PAGE_SCAN_PATTERNS), i, p, length, k, r
+        cdef Py_ssize_t[10] col
+        cdef bint[10] hit
+        cdef int kind
+        cdef void *data
+        cdef Py_UCS4 c, b
+        cdef str text
+        if len(columns) != n_scans or n_scans != 10:
+            raise ValueError("one column per page scan")
+        if out.shape[0] != n:
+            raise ValueError("one output row per block")
+        for k in range(n_scans):
+            col[k] = columns[k]
+            if col[k] >= out.shape[1]:
+                raise ValueError("page scan column out of range")
+        for i in range(n):
+            text = texts[i]
+            length = PyUnicode_GET_LENGTH(text)
+            kind = PyUnicode_KIND(text)
+            data = PyUnicode_DATA(text)
+            for k in range(n_scans):
+                hit[k] = col[k] < 0  # a skipped scan counts as found: nothing left to look for
+            for p in range(length):
+                c = PyUnicode_READ(kind, data, p)
+                if c == 45 or c == 47 or c == 46:  # "-", "/", ".": numeric dates
+                    k = 0 if c == 45 else (1 if c == 47 else 2)
+                    if not hit[k] and _numeric_date(kind, data, length, p, c):
+                        hit[k] = True
+                elif c == 58:  # ":": a time (\d:\d\d) or a URL scheme (\w://\w)
+                    if (
+                        not hit[3]
+                        and p >= 1
+                        and Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, p - 1))
+                        and _decimal_run(kind, data, length, p + 1) == 2
+                    ):
+                        hit[3] = True
+                    if (
+                        not hit[6]
+                        and p >= 1
+                        and _at(kind, data, length, p + 1) == 47
+                        and _at(kind, data, length, p + 2) == 47
+                        and _is_word(PyUnicode_READ(kind, data, p - 1))
+                        and _is_word(_at(kind, data, length, p + 3))
+                    ):
+                        hit[6] = True
+                elif c == 91:  # "[": an excerpt cut, [...] or [...]
+                    if not hit[4]:
+                        b = _at(kind, data, length, p + 1)
+                        if (b == 0x2026 and _at(kind, data, length, p + 2) == 93) or (
+                            b == 46
+                            and _at(kind, data, length, p + 2) == 46
+                            and _at(kind, data, length, p + 3) == 46
+                            and _at(kind, data, length, p + 4) == 93
+                        ):
+                            hit[4] = True
+                elif c == 0xA9:  # "©"
+                    hit[5] = True
+                elif c == 119:  # "www." and a word character
+                    if (
+                        not hit[7]
+                        and _at(kind, data, length, p + 1) == 119
+                        and _at(kind, data, length, p + 2) == 119
+                        and _at(kind, data, length, p + 3) == 46
+                        and _is_word(_at(kind, data, length, p + 4))
+                    ):
+                        hit[7] = True
+                elif c == 64:  # "@": e-mail address or social handle
+                    if not hit[8] and p >= 1 and _is_word(PyUnicode_READ(kind, data, p - 1)):
+                        # [\w-]+ takes its whole run ("." is not in it), then "." and 2+ word characters.
+                        r = p + 1
+                        while r < length:
+                            b = PyUnicode_READ(kind, data, r)
+                            if not (_is_word(b) or b == 45):
+                                break
+                            r += 1
+                        if r > p + 1 and _at(kind, data, length, r) == 46:
+                            k = r + 1
+                            while k < length and _is_word(PyUnicode_READ(kind, data, k)):
+                                k += 1
+                            if k - (r + 1) >= 2:
+                                hit[8] = True
+                    if not hit[9]:
+                        b = PyUnicode_READ(kind, data, p - 1) if p >= 1 else 0
+                        if not (_is_word(b) or b == 46):
+                            r = p + 1
+                            while r < length:
+                                b = PyUnicode_READ(kind, data, r)
+                                if not (48 <= b <= 57 or 65 <= b <= 90 or 97 <= b <= 122 or b == 95):
+                                    break
+                                r += 1
+                            if r - (p + 1) >= 2:
+                                hit[9] = True
+            for k in range(n_scans):
+                if col[k] >= 0 and hit[k]:
+                    out[i, col[k]] = 1.0
 
     def month_dates(self, const long long[::1] facts, const long long[::1] block, Py_ssize_t n):
         """1.0 for blocks where a month token stands next to a day/year number, directly or across a joiner
@@ -718,9 +898,13 @@ cdef class Kit:
                 bit = pair[1]
                 if not bits & bit and _starts_at(kind, data, length, pos, <str>pair[0]):
                     bits |= bit
+        gated = bits >> _GATE_SHIFT
+        bits &= (1LL << _GATE_SHIFT) - 1
         for pair in self.regex_families:
             bit = pair[0]
-            if not bits & bit and pair[1](token) is not None:
+            if bits & bit or (pair[2] and not gated & bit):
+                continue
+            if pair[1](token) is not None:
                 bits |= bit
         if len(self.family_memo) >= self.family_memo_max:
             self.family_memo = {}  # a fresh memo, as the token memo does
@@ -989,17 +1173,22 @@ cdef class Kit:
     def stack(self, list columns, Py_ssize_t n):
         """The float32 (n, len(columns)) matrix of 1-D float64 columns of length n, or None when a column is not one
         (featurize's own loop then converts it)."""
-        cdef Py_ssize_t m = len(columns), i, j, stride
-        cdef Py_buffer view
-        cdef char *ptr
+        cdef Py_ssize_t m = len(columns), i, j, got = 0, i0, i1
+        cdef Py_buffer *views = <Py_buffer *>PyMem_Malloc((m if m > 0 else 1) * sizeof(Py_buffer))
+        cdef Py_buffer *view
+        cdef float *row
+        if views is NULL:
+            raise MemoryError()
         out_arr = np.empty((n, m), dtype=np.float32)
         cdef float[:, ::1] out = out_arr
-        for j in range(m):
-            try:
-                PyObject_GetBuffer(columns[j], &view, PyBUF_STRIDES | PyBUF_FORMAT)
-            except (TypeError, BufferError):
-                return None
-            try:
+        try:
+            for j in range(m):
+                try:
+                    PyObject_GetBuffer(columns[j], &views[j], PyBUF_STRIDES | PyBUF_FORMAT)
+                except (TypeError, BufferError):
+                    return None
+                got += 1
+                view = &views[j]
                 if (
                     view.ndim != 1
                     or view.shape[0] != n
@@ -1009,11 +1198,148 @@ cdef class Kit:
                     or view.format[1] != 0
                 ):
                     return None
-                ptr = <char *>view.buf
-                stride = view.strides[0]
+            # Rows in bands of 16: the writes run along each output row, the reads stay within a few cache lines of
+            # each column.
+            for i0 in range(0, n, 16):
+                i1 = i0 + 16 if i0 + 16 < n else n
+                for j in range(m):
+                    view = &views[j]
+                    for i in range(i0, i1):
+                        # The C cast rounds to nearest, as numpy's float64 -> float32 cast does.
+                        out[i, j] = <float>(<double *>(<char *>view.buf + i * view.strides[0]))[0]
+        finally:
+            for j in range(got):
+                PyBuffer_Release(&views[j])
+            PyMem_Free(views)
+        return out_arr
+
+    # -----------------------------------------------------------------------------------------------------------------
+    # Meta lines and leading labels
+    # -----------------------------------------------------------------------------------------------------------------
+
+    def reading_time(self, list texts, const double[:] words, const double[:] digits, Py_ssize_t max_words,
+                     search):
+        """The reading_time_line column of features._meta_lines: 1.0 where a block of at most ``max_words`` words
+        with a digit is matched by ``search`` (the bound search of its regex), else 0."""
+        cdef Py_ssize_t n = len(texts), i
+        out_arr = np.zeros(n, dtype=np.float64)
+        cdef double[::1] out = out_arr
+        if words.shape[0] != n or digits.shape[0] != n:
+            raise ValueError("one value per block")
+        for i in range(n):
+            if words[i] <= max_words and digits[i] > 0 and search(texts[i]) is not None:
+                out[i] = 1.0
+        return out_arr
+
+    def meta_lines(self, list texts, list rules, const double[:] words, const double[:] chars,
+                   const double[:] ends_sent, const double[:] title_like, const u8[::1] contentish,
+                   Py_ssize_t max_dist):
+        """The integer-valued columns of features._meta_lines: (meta_line, meta_line_neighbours, next content-ish
+        distance, prev_ends_with_block, title lines to content), the distance and the title count before log1p.
+
+        ``rules`` holds (columns, max words) pairs: a block is a meta line when one of a rule's columns is > 0, it
+        has at most that many words, and it does not end a sentence.
+        """
+        cdef Py_ssize_t n = len(texts), i, nxt = -1
+        cdef double count = 0.0, max_words
+        cdef const double[:] col
+        cdef tuple rule
+        cdef object text, prev
+        if words.shape[0] != n or chars.shape[0] != n or ends_sent.shape[0] != n or title_like.shape[0] != n:
+            raise ValueError("one value per block")
+        if contentish.shape[0] != n:
+            raise ValueError("one value per block")
+        meta_arr = np.zeros(n, dtype=np.float64)
+        neighbours_arr = np.zeros(n, dtype=np.float64)
+        dist_arr = np.empty(n, dtype=np.float64)
+        prev_ends_arr = np.zeros(n, dtype=np.float64)
+        titles_arr = np.empty(n, dtype=np.float64)
+        cdef double[::1] meta = meta_arr, neighbours = neighbours_arr, dist = dist_arr
+        cdef double[::1] prev_ends = prev_ends_arr, titles = titles_arr
+        for rule in rules:
+            max_words = <double>rule[1]
+            for column in rule[0]:
+                col = column
+                if col.shape[0] != n:
+                    raise ValueError("one value per block")
                 for i in range(n):
-                    # The C cast rounds to nearest, as numpy's float64 -> float32 cast does.
-                    out[i, j] = <float>(<double *>(ptr + i * stride))[0]
-            finally:
-                PyBuffer_Release(&view)
+                    if col[i] > 0 and words[i] <= max_words:
+                        meta[i] = 1.0
+        for i in range(n):
+            if ends_sent[i] != 0:
+                meta[i] = 0.0
+        for i in range(n):
+            if i > 0:
+                neighbours[i] += meta[i - 1]
+            if i + 1 < n:
+                neighbours[i] += meta[i + 1]
+        # Backwards: the next content-ish block after i, and the title-like non-meta lines strictly between them.
+        for i in range(n - 1, -1, -1):
+            dist[i] = <double>(max_dist if nxt < 0 or nxt - i > max_dist else nxt - i)
+            titles[i] = count
+            if contentish[i]:
+                nxt = i
+                count = 0.0
+            elif title_like[i] > 0 and meta[i] == 0:
+                count += 1.0
+        # The previous block is longer and ends with this block's text (str.endswith is a tail match).
+        for i in range(1, n):
+            if chars[i - 1] > chars[i] and chars[i] > 0:
+                text = texts[i]
+                prev = texts[i - 1]
+                if type(text) is not str or type(prev) is not str:
+                    raise TypeError("block texts must be str")
+                if PyUnicode_Tailmatch(prev, text, 0, PY_SSIZE_T_MAX, 1) == 1:
+                    prev_ends[i] = 1.0
+        return meta_arr, neighbours_arr, dist_arr, prev_ends_arr, titles_arr
+
+    def lead_labels(self, list texts, str separators, Py_ssize_t max_chars, Py_ssize_t max_words,
+                    frozenset promo_labels, str strip):
+        """The (n, 3) lead_label_promo / lead_label_caps / lead_label_tail_repeats columns of features._meta_lines:
+        the first separator among a block's first ``max_chars`` characters, a label of 1 to ``max_words`` words
+        before it and a non-blank tail after it (the label and tail checks call the same str methods)."""
+        cdef Py_ssize_t n = len(texts), i, pos, limit, sep, length, k
+        cdef Py_ssize_t n_seps = PyUnicode_GET_LENGTH(separators)
+        cdef Py_UCS4[8] seps
+        cdef int kind
+        cdef void *data
+        cdef Py_UCS4 c
+        cdef str text, label, tail
+        if n_seps > 8:
+            raise ValueError("at most 8 label separators")
+        for k in range(n_seps):
+            seps[k] = PyUnicode_READ(PyUnicode_KIND(separators), PyUnicode_DATA(separators), k)
+        cdef list words
+        cdef object distinct = None
+        out_arr = np.zeros((n, 3), dtype=np.float64)
+        cdef double[:, ::1] out = out_arr
+        for i in range(n):
+            text = texts[i]
+            length = PyUnicode_GET_LENGTH(text)
+            limit = length if length < max_chars else max_chars
+            kind = PyUnicode_KIND(text)
+            data = PyUnicode_DATA(text)
+            sep = -1
+            for pos in range(limit):
+                c = PyUnicode_READ(kind, data, pos)
+                for k in range(n_seps):
+                    if c == seps[k]:
+                        sep = pos
+                        break
+                if sep >= 0:
+                    break
+            if sep < 0:
+                continue
+            words = text[:sep].split()
+            if not words or len(words) > max_words:  # label.count(" ") + 1: the words of the label
+                continue
+            tail = text[sep + 1 :].strip()
+            if not tail:
+                continue
+            label = " ".join(words)
+            out[i, 0] = 1.0 if label.lower().strip(strip) in promo_labels else 0.0
+            out[i, 1] = 1.0 if label.isupper() else 0.0
+            if distinct is None:
+                distinct = set(texts)
+            out[i, 2] = 1.0 if tail in distinct else 0.0
         return out_arr

@@ -131,7 +131,7 @@ def extract(
             "--threshold", "-t", "--preset", help="A number in [0, 1] or a preset: precision/balanced/recall."
         ),
     ] = None,
-    model: Annotated[Path | None, typer.Option(help="A model file (.skops with its .json sidecar).")] = None,
+    model: Annotated[Path | None, typer.Option(help="A model file (.npz or .skops, with its .json sidecar).")] = None,
     force: Annotated[bool, typer.Option(help="Load a model even if its library versions differ.")] = False,
     progress: Annotated[
         bool | None,

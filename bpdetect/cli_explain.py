@@ -27,7 +27,7 @@ def explain(
             "--threshold", "-t", "--preset", help="A number in [0, 1] or a preset: precision/balanced/recall."
         ),
     ] = None,
-    model: Annotated[Path | None, typer.Option(help="A model file (.skops with its .json sidecar).")] = None,
+    model: Annotated[Path | None, typer.Option(help="A model file (.npz or .skops, with its .json sidecar).")] = None,
     force: Annotated[bool, typer.Option(help="Load a model even if its library versions differ.")] = False,
     url: Annotated[str | None, typer.Option(help="The page's URL, shown in the report.")] = None,
     encoding: Annotated[str | None, typer.Option(help="Encoding of the bytes, as from an HTTP header.")] = None,

@@ -562,6 +562,13 @@ _PAGE_SCANS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("pat_email", re.compile(r"@(?<=\w@)[\w-]+\.\w{2,}")),
 )
 
+_PATTERN_COLUMN: dict[str, int] = {name: k for k, name in enumerate(_PATTERN_FEATURES)}
+# "@name" not preceded by a word character or a dot (e-mail addresses are pat_email).
+_HANDLE_RE = re.compile(r"@(?<![\w.]@)[A-Za-z0-9_]{2,}")
+# Kit.page_scans runs the page scans and the handle pattern in one pass: the output column of each, -1 for none.
+_PAGE_SCAN_COLUMNS = (*(_PATTERN_COLUMN[name] for name, _ in _PAGE_SCANS), -1)
+_HANDLE_SCAN_COLUMNS = (*(-1 for _ in _PAGE_SCANS), 0)
+
 # Punctuation stripped from both ends of a whitespace token before it is looked up ("(c)" -> "c", "2024," -> "2024").
 _TOKEN_STRIP = "\"'“”‘’„«»‹›()[]{}<>.,;:!?¡¿…*#|/\\-–—_~•·"
 # Character classes counted per block with one lookup table over the page's code points (BMP only; the rest are
@@ -720,16 +727,9 @@ def _class_bits(tokens: tuple[str, ...]) -> tuple[int, int]:
     return near, every
 
 
-# The compiled twins (bpdetect/_cfeatures.pyx) of _collect (class/id families included), of the token counts and
-# facts of _token_index, of the per-block sums of _token_stats, of the trigger rules of _patterns, of _month_dates
-# and of featurize's final stacking, built from this module's tables, word lists, patterns and flag bits. None when
-# not built (or BPDETECT_PURE_PYTHON is set): the Python code below runs. Both give bitwise-equal features
-# (tests/test_cfeatures.py).
-_CFEATURES = _load_speedup("_cfeatures")
-_KIT = (
-    None
-    if _CFEATURES is None
-    else _CFEATURES.Kit(
+def _kit_args() -> dict[str, object]:
+    """The tables, word lists, patterns and flag bits of this module that the compiled Kit is built from."""
+    return dict(
         class_table=_CHAR_CLASS_TABLE,
         flag_table=_CHAR_FLAG_TABLE,
         n_char_classes=len(_CHAR_CLASSES),
@@ -763,8 +763,17 @@ _KIT = (
         family_patterns=tuple(pattern for _, pattern in _CLASS_FAMILY_PATTERNS),
         near_tokens=NEAR_CLASS_TOKENS,
         family_memo_max=_token_family_bits.cache_info().maxsize,
+        page_scan_patterns=(*(rx.pattern for _, rx in _PAGE_SCANS), _HANDLE_RE.pattern),
     )
-)
+
+
+# The compiled twins (bpdetect/_cfeatures.pyx) of _collect (class/id families included), of the token counts and
+# facts of _token_index, of the per-block sums of _token_stats, of the trigger rules and page scans of _patterns, of
+# _month_dates, of the per-block loops of _meta_lines and of featurize's final stacking, built from _kit_args(). None
+# when not built (or BPDETECT_PURE_PYTHON is set): the Python code below runs. Both give bitwise-equal features
+# (tests/test_cfeatures.py).
+_CFEATURES = _load_speedup("_cfeatures")
+_KIT = None if _CFEATURES is None else _CFEATURES.Kit(**_kit_args())
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -936,11 +945,10 @@ def _token_index(base: _Base) -> _Tokens:
     Page frequencies count exact tokens (no case or punctuation folding: folding would cost a second pass over the
     distinct tokens, and function words rarely differ in case or carry punctuation).
     """
-    global _TOKEN_FACTS
     tokens = base.tokens
-    if base.token_table is not None and _KIT is not None:  # counted by the compiled _collect
+    if base.token_table is not None and _KIT is not None:  # counted by the compiled _collect (no memo: see there)
         distinct, counts, token_ids = base.token_table
-        facts, count, _TOKEN_FACTS = _KIT.token_facts(distinct, counts, token_ids, _TOKEN_FACTS, _TOKEN_FACTS_MAX)
+        facts, count = _KIT.token_facts(distinct, counts, token_ids)
     else:
         counter = Counter(tokens)
         facts = _token_facts(counter, tokens)
@@ -1138,14 +1146,14 @@ def _month_dates(base: _Base, tok: _Tokens) -> np.ndarray:
 def _patterns(base: _Base, tok: _Tokens, cols: Cols) -> None:
     """Text-pattern flags: trigger tokens pick candidate blocks and rules confirm them; literal-led page scans."""
     n = base.n
-    for name in _PATTERN_FEATURES:
-        cols[name] = np.zeros(n)
+    flags = np.zeros((n, len(_PATTERN_FEATURES)))
     texts = base.texts
     tokens = base.tokens
-    found: dict[str, set[int]] = {name: set() for name in _PATTERN_FEATURES}
-    if _KIT is not None:  # the loop below, in C
-        _KIT.trigger_patterns(tok.facts, tok.block, tokens, texts, found)
+    if _KIT is not None:  # the loops below, in C (the page scans without re: see Kit.page_scans)
+        _KIT.trigger_patterns(tok.facts, tok.block, tokens, texts, flags, _PATTERN_COLUMN)
+        _KIT.page_scans(texts, flags, _PAGE_SCAN_COLUMNS)
     else:
+        found: dict[str, set[int]] = {name: set() for name in _PATTERN_FEATURES}
         hits = np.flatnonzero(tok.facts & _TF_TRIGGER)
         lowered: dict[int, str] = {}
         for block, token in set(zip(tok.block[hits].tolist(), map(tokens.__getitem__, hits.tolist()), strict=True)):
@@ -1163,13 +1171,14 @@ def _patterns(base: _Base, tok: _Tokens, cols: Cols) -> None:
                     if not matcher(text):
                         continue
                 done.add(block)
-    for name, blocks in found.items():
-        if blocks:
-            cols[name][list(blocks)] = 1.0
-    for name, rx in _PAGE_SCANS:
-        pos = [m.start() for m in rx.finditer(base.doc)]
-        if pos:
-            cols[name][np.searchsorted(base.starts, pos, side="right") - 1] = 1.0
+        for name, blocks in found.items():
+            if blocks:
+                flags[list(blocks), _PATTERN_COLUMN[name]] = 1.0
+        for name, rx in _PAGE_SCANS:
+            pos = [m.start() for m in rx.finditer(base.doc)]
+            if pos:
+                flags[np.searchsorted(base.starts, pos, side="right") - 1, _PATTERN_COLUMN[name]] = 1.0
+    _put(cols, _PATTERN_FEATURES, flags)
     np.maximum(cols["pat_date"], _month_dates(base, tok), out=cols["pat_date"])
 
 
@@ -1282,9 +1291,8 @@ def _plain_text(base: _Base, cols: Cols) -> None:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-_LEAD_SEP_RE = re.compile(r"[:：»›→|]")
-# "@name" not preceded by a word character or a dot (e-mail addresses are pat_email).
-_HANDLE_RE = re.compile(r"@(?<![\w.]@)[A-Za-z0-9_]{2,}")
+_LEAD_SEPS = ":：»›→|"  # characters that end a leading label
+_LEAD_SEP_RE = re.compile(f"[{re.escape(_LEAD_SEPS)}]")
 _READING_TIME_RE = re.compile(
     r"\d\s*(?:min(?:ute)?s?|minuten|minutos|minuti)\.?\s+(?:read|reading|de lectura|de lecture|de leitura|di lettura|"
     r"lesezeit|leestijd)|(?:reading time|lesezeit|lesedauer|tiempo de lectura|temps de lecture|tempo de leitura|"
@@ -1293,8 +1301,46 @@ _READING_TIME_RE = re.compile(
 )
 
 
+def _handles(base: _Base) -> np.ndarray:
+    """1.0 for blocks with a social @handle."""
+    handle = np.zeros(base.n)
+    found = [m.start() for m in _HANDLE_RE.finditer(base.doc)]
+    if found:
+        handle[np.searchsorted(base.starts, found, side="right") - 1] = 1.0
+    return handle
+
+
 def _meta_lines(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
     """Reading-time flag, meta-line neighbours and leading-label columns (see _META_LINE_FEATURES)."""
+    if _KIT is not None:  # the per-block loops below, in C; log1p stays in numpy
+        words = base.col("n_words")
+        cols["reading_time_line"] = _KIT.reading_time(
+            base.texts, words, base.col("n_digits"), READING_TIME_MAX_WORDS, _READING_TIME_RE.search
+        )
+        rules = [(tuple(cols[name] for name in names), max_words) for names, max_words in META_LINE_RULES]
+        meta, neighbours, dist, prev_ends, titles = _KIT.meta_lines(
+            base.texts,
+            rules,
+            words,
+            base.col("n_chars"),
+            base.ends_sent,
+            cols["title_like_line"],
+            contentish.view(np.uint8),
+            MAX_CONTENTISH_DIST,
+        )
+        cols["meta_line"] = meta
+        cols["meta_line_neighbours"] = neighbours
+        cols["next_contentish_dist"] = np.log1p(dist)
+        cols["prev_ends_with_block"] = prev_ends
+        cols["title_lines_to_content"] = np.log1p(titles)
+        handle = np.zeros((base.n, 1))
+        _KIT.page_scans(base.texts, handle, _HANDLE_SCAN_COLUMNS)
+        cols["has_handle"] = handle[:, 0]
+        labels = _KIT.lead_labels(
+            base.texts, _LEAD_SEPS, LEAD_LABEL_MAX_CHARS, LEAD_LABEL_MAX_WORDS, _PROMO_LABELS, _TOKEN_STRIP
+        )
+        _put(cols, ("lead_label_promo", "lead_label_caps", "lead_label_tail_repeats"), labels)
+        return
     texts = base.texts
     words = base.col("n_words")
     reading = np.zeros(base.n)
@@ -1334,11 +1380,7 @@ def _meta_lines(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
     titles = np.concatenate(([0.0], np.cumsum((cols["title_like_line"] > 0) & ~meta)))
     end = np.where(has_next, positions[np.minimum(nxt, max(positions.size - 1, 0))] if positions.size else 0, base.n)
     cols["title_lines_to_content"] = np.log1p(np.maximum(titles[end] - titles[idx + 1], 0.0))
-    handle = np.zeros(base.n)
-    found = [m.start() for m in _HANDLE_RE.finditer(base.doc)]
-    if found:
-        handle[np.searchsorted(base.starts, found, side="right") - 1] = 1.0
-    cols["has_handle"] = handle
+    cols["has_handle"] = _handles(base)
     labels = np.zeros((base.n, 3))
     # C-level search of the first LEAD_LABEL_MAX_CHARS characters of every block; Python runs on the few hits only.
     hits = list(map(_LEAD_SEP_RE.search, texts, repeat(0), repeat(LEAD_LABEL_MAX_CHARS)))

@@ -474,3 +474,12 @@ def test_atomic_write_replaces_whole_files(tmp_path):
     f.write("half")
     f.abort()
     assert target.read_text() == "two\n" and os.listdir(tmp_path) == ["f.txt"]
+
+
+def test_tune_malloc_is_idempotent_and_applies_on_glibc() -> None:
+    import platform
+
+    first = batch.tune_malloc()
+    assert batch.tune_malloc() == first
+    if platform.libc_ver()[0] == "glibc":
+        assert first

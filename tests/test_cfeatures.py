@@ -275,15 +275,107 @@ def test_family_bits_match() -> None:
     assert kit.class_bits(("nav", 3)) is None  # not a str: the Python code decides
 
 
+def _regex_scans(texts: list[str]) -> np.ndarray:
+    """Blocks with a match of each page scan and of the handle pattern, found as the Python code finds them."""
+    doc, starts, _ = F._joined(texts)
+    out = np.zeros((len(texts), len(F._PAGE_SCANS) + 1))
+    for k, rx in enumerate([*(rx for _, rx in F._PAGE_SCANS), F._HANDLE_RE]):
+        pos = [m.start() for m in rx.finditer(doc)]
+        if pos:
+            out[np.searchsorted(starts, pos, side="right") - 1, k] = 1.0
+    return out
+
+
 @compiled
-def test_memo_replaced_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_page_scans_match_regexes() -> None:
+    """Kit.page_scans (hand-written matchers) finds the blocks the page-scan regexes find, over random pages built
+    from the pieces the patterns care about (Unicode decimals, non-decimal digits, word characters, NULs)."""
+    rng = random.Random(11)
+    pieces = ["1", "12", "123", "2024", "12345", "١٢", "٣", "²", "-", "/", ".", ":", "://", "www", "w", "www.", "@",
+              "[", "]", "…", "...", "©", "a", "Z", "é", "_", "-x", "日", "😀", " ", "\n", "\x00", "\ud800",
+              "x@y.com", "@ab", "@a", ".@ab", "_@x", "10:30", "5/6/2024", "06.05.24", "2024-05-06", "[…]", "[...]",
+              "http://a"]  # fmt: skip
+    patterns = (*(rx.pattern for _, rx in F._PAGE_SCANS), F._HANDLE_RE.pattern)
+    columns = tuple(range(len(patterns)))
+    n_hits = np.zeros(len(patterns))
+    for _ in range(3000):
+        texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(rng.randint(1, 6))]
+        want = _regex_scans(texts)
+        got = np.zeros_like(want)
+        F._KIT.page_scans(texts, got, columns)
+        assert np.array_equal(got, want), texts
+        n_hits += want.sum(axis=0)
+    assert (n_hits > 50).all(), n_hits  # every pattern matched often enough to be tested
+    # Skipped scans (-1) leave their column alone; other columns of the output are untouched.
+    texts = ["© 2024 x@y.com", "10:30"]
+    got = np.full((2, 12), 7.0)
+    F._KIT.page_scans(texts, got, (*(-1 for _ in patterns[:-1]), 11))
+    assert (got[:, :11] == 7.0).all() and got[:, 11].tolist() == [7.0, 7.0]
+    got = np.zeros((2, 1))
+    F._KIT.page_scans(texts, got, (*(-1 for _ in patterns[:-1]), 0))
+    assert got[:, 0].tolist() == [0.0, 0.0]
+
+
+@compiled
+def test_kit_refuses_other_page_scans() -> None:
+    with pytest.raises(ValueError, match="page scans"):
+        F._CFEATURES.Kit(**{**F._kit_args(), "page_scan_patterns": ("x",)})
+
+
+# Blocks aimed at the meta-line and leading-label columns (the corpus comparisons cover them too).
+META_TEXTS: tuple[str, ...] = (
+    "By John Smith",
+    "5 min read",
+    "5 MIN READ",
+    "Lesezeit: 3 Minuten",
+    "Reading time: ca. 4",
+    "READ MORE: another title",
+    "another title",
+    "Read also | the full story here",
+    "  : tail only",
+    "one two three four five six: too many words",
+    "Label:",
+    "ÉTÉ: été",
+    "Home » Baking » Bread",
+    "Bread",
+    "Follow @kitchen on Instagram",
+    "mail me at a@b.co",
+    "Posted on",
+    "March 3, 2024",
+    "by",
+    "John",
+    "0 views",
+    "2 Comentarios",
+    "A title line",
+    "This is a long content paragraph with enough words to count as content for the page statistics here.",
+    "Another title",
+    "→ arrow label: x",
+    "x" * 50 + ": late separator",
+)
+
+
+@compiled
+def test_meta_line_blocks_match() -> None:
+    blocks = [mk(text, i) for i, text in enumerate(META_TEXTS)]
+    assert_same(blocks, "meta texts")
+    assert_same(blocks[::-1], "meta texts reversed")
+    rng = random.Random(13)
+    for page in range(200):
+        picked = [rng.choice(META_TEXTS) for _ in range(rng.randint(1, 15))]
+        source = "text" if page % 4 == 0 else "html"
+        assert_same([mk(text, i, source=source) for i, text in enumerate(picked)], f"meta page {page}")
+
+
+@compiled
+def test_compiled_path_keeps_no_token_memo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled token facts are computed afresh for every page: a memo holding wrong facts changes nothing."""
     blocks = adversarial_blocks()
     want = python_matrix(blocks)
     fresh_compiled()
-    monkeypatch.setattr(F, "_TOKEN_FACTS_MAX", 10)
-    old = F._TOKEN_FACTS = {"stale": 0}
+    poisoned = {token: 0 for block in blocks for token in block.text.split()}
+    monkeypatch.setattr(F, "_TOKEN_FACTS", poisoned)  # restored afterwards: the Python fallback reads it
     got = F.featurize(blocks)
-    assert F._TOKEN_FACTS is not old and "stale" not in F._TOKEN_FACTS
+    assert F._TOKEN_FACTS is poisoned and not any(poisoned.values())
     assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
 
 

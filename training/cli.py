@@ -135,7 +135,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def train(
         data: Annotated[list[Path], typer.Argument(help="Dataset folders (a folder of corpora or one corpus).")],
-        out: Annotated[Path, typer.Option("--out", "-o", help="Model file to write (.skops; adds a .json sidecar).")],
+        out: Annotated[
+            Path, typer.Option("--out", "-o", help="Model file to write (.npz or .skops; adds a .json sidecar).")
+        ],
         input: Annotated[str, typer.Option("--input", "-i", help="Train the html or the text model.")] = "html",
         corpus: Annotated[list[str] | None, typer.Option("--corpus", "-c", help="Only these corpora.")] = None,
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for segmentation and labeling.")] = 2,

@@ -13,7 +13,7 @@ Enable the pipeline in your project's ``settings.py``::
     BPDETECT_URL_FIELD = "url"
     BPDETECT_THRESHOLD = "balanced"       # or "precision", "recall", or a number in [0, 1]
     BPDETECT_KEEP_HTML = False            # False (the default) removes the raw page from the item once processed
-    # BPDETECT_MODEL = "models/my-model.skops"   # your own trained model (default: the shipped one)
+    # BPDETECT_MODEL = "models/my-model.npz"   # your own trained model (default: the shipped one)
     # BPDETECT_MARKDOWN_FIELD = "markdown"       # also store markdown (None: off, the default)
     # BPDETECT_SCORE_FIELD = "bpdetect_score"    # also store the kept blocks' mean content probability
     # BPDETECT_ERROR_FIELD = "bpdetect_error"    # set on items whose page could not be processed
