@@ -5,12 +5,16 @@
   first/last character facts, character-class counts, all-caps, repeated texts) and the page's whitespace tokens,
   counted in a hash table over code points (a str object per distinct token only), in one pass over the blocks and
   one pass over each text's code points;
-- ``Kit.token_facts``: the memoized per-token facts and page counts of ``_token_index``;
+- ``Kit.token_facts``: the per-token facts and page counts of ``_token_index`` (computed for every distinct token of
+  the page: no memo, which in C costs more than it saves);
 - ``Kit.compute_facts``: ``_compute_token_facts`` for one token, reading code points with the CPython unicode API;
 - ``Kit.family_bits`` / ``Kit.class_bits``: ``_token_family_bits`` / ``_class_bits``, with the literal-only family
-  patterns expanded into literal tables (the others keep their regex);
-- ``Kit.token_sums``, ``Kit.trigger_patterns``, ``Kit.month_dates``, ``Kit.stack``: the per-block token sums of
-  ``_token_stats``, the trigger rules of ``_patterns``, ``_month_dates`` and featurize's final matrix.
+  patterns expanded into literal tables (the others keep their regex, searched only in tokens holding one of the
+  literals every match contains);
+- ``Kit.token_sums``, ``Kit.trigger_patterns``, ``Kit.page_scans``, ``Kit.month_dates``, ``Kit.stack``: the per-block
+  token sums of ``_token_stats``, the trigger rules and the page scans (hand-written matchers of the fixed patterns
+  in _PAGE_SCAN_PATTERNS) of ``_patterns``, ``_month_dates`` and featurize's final matrix;
+- ``Kit.reading_time``, ``Kit.meta_lines``, ``Kit.lead_labels``: the per-block loops of ``_meta_lines``.
 
 Every value is the one the Python code computes: the character predicates are the ones ``str`` methods and ``re``
 use (``Py_UNICODE_IS*``), ``str.lower`` runs wherever lowering is not the identity, and the word lists, tables,

@@ -9,10 +9,12 @@ How it stays fast (budget: well under lxml's parse time for the same page):
 - character classes (commas, sentence punctuation, separators) are counted with one lookup table over the page's code
   points;
 - token facts (alphabetic, capitalized, stopword, month, trigger word...) are computed once per distinct token, kept
-  in a bounded memo, and summed per block with one ``np.add.reduceat``;
+  in a bounded memo (Python path only), and summed per block with one ``np.add.reduceat``;
 - text patterns are found in two stages, trigger tokens pick candidate blocks and a small regex confirms each, plus a
   few literal-led regex scans of the whole page;
-- everything else is whole-column numpy.
+- everything else is whole-column numpy;
+- the optional compiled Kit (bpdetect/_cfeatures.pyx, see _KIT) runs the per-block and per-character loops in C with
+  bitwise-equal results.
 """
 
 from __future__ import annotations
@@ -565,9 +567,9 @@ _PAGE_SCANS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _PATTERN_COLUMN: dict[str, int] = {name: k for k, name in enumerate(_PATTERN_FEATURES)}
 # "@name" not preceded by a word character or a dot (e-mail addresses are pat_email).
 _HANDLE_RE = re.compile(r"@(?<![\w.]@)[A-Za-z0-9_]{2,}")
-# Kit.page_scans runs the page scans and the handle pattern in one pass: the output column of each, -1 for none.
-_PAGE_SCAN_COLUMNS = (*(_PATTERN_COLUMN[name] for name, _ in _PAGE_SCANS), -1)
-_HANDLE_SCAN_COLUMNS = (*(-1 for _ in _PAGE_SCANS), 0)
+# Kit.page_scans runs the page scans and the handle pattern in one pass: the output column of each (has_handle in the
+# column after the patterns).
+_PAGE_SCAN_COLUMNS = (*(_PATTERN_COLUMN[name] for name, _ in _PAGE_SCANS), len(_PATTERN_FEATURES))
 
 # Punctuation stripped from both ends of a whitespace token before it is looked up ("(c)" -> "c", "2024," -> "2024").
 _TOKEN_STRIP = "\"'“”‘’„«»‹›()[]{}<>.,;:!?¡¿…*#|/\\-–—_~•·"
@@ -1039,6 +1041,13 @@ def _per_block_sums(values: np.ndarray, tok_count: np.ndarray) -> np.ndarray:
 
 
 Cols = dict[str, np.ndarray]
+# Column names of the groups stored as blocks of a matrix, built once (not per page).
+_TAG_NAMES: tuple[str, ...] = (*(name for name, _ in _TAG_GROUPS), _TAG_OTHER)
+_CLASS_NEAR_NAMES: tuple[str, ...] = tuple(f"cls_near_{family}" for family in _CLASS_FAMILIES)
+_CLASS_ANY_NAMES: tuple[str, ...] = tuple(f"cls_any_{family}" for family in _CLASS_FAMILIES)
+_NEIGHBOUR_SHIFT_NAMES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(f"{key}_{tag}" for key in _NEIGHBOUR_KEYS) for tag, _ in _NEIGHBOUR_OFFSETS
+)
 
 
 def _put(cols: Cols, names: Sequence[str], matrix: np.ndarray) -> None:
@@ -1146,13 +1155,16 @@ def _month_dates(base: _Base, tok: _Tokens) -> np.ndarray:
 def _patterns(base: _Base, tok: _Tokens, cols: Cols) -> None:
     """Text-pattern flags: trigger tokens pick candidate blocks and rules confirm them; literal-led page scans."""
     n = base.n
-    flags = np.zeros((n, len(_PATTERN_FEATURES)))
     texts = base.texts
     tokens = base.tokens
     if _KIT is not None:  # the loops below, in C (the page scans without re: see Kit.page_scans)
+        # One column more than the patterns: the page-scan pass also finds the @handles of has_handle (_meta_lines).
+        flags = np.zeros((n, len(_PATTERN_FEATURES) + 1))
         _KIT.trigger_patterns(tok.facts, tok.block, tokens, texts, flags, _PATTERN_COLUMN)
         _KIT.page_scans(texts, flags, _PAGE_SCAN_COLUMNS)
+        cols["has_handle"] = flags[:, -1]
     else:
+        flags = np.zeros((n, len(_PATTERN_FEATURES)))
         found: dict[str, set[int]] = {name: set() for name in _PATTERN_FEATURES}
         hits = np.flatnonzero(tok.facts & _TF_TRIGGER)
         lowered: dict[int, str] = {}
@@ -1194,8 +1206,7 @@ def _dom(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
     median = _median(ref) if ref.size else 0.0
     cols["depth_minus_content_median"] = (depth - median) * html_f
     cols["depth_rel_max"] = _ratio(depth, depth.max())
-    tag_names = (*(name for name, _ in _TAG_GROUPS), _TAG_OTHER)
-    _put(cols, tag_names, (base.tag_code[:, None] == np.arange(len(tag_names))).astype(np.float64))
+    _put(cols, _TAG_NAMES, (base.tag_code[:, None] == np.arange(len(_TAG_NAMES))).astype(np.float64))
     heading = np.minimum(base.col("heading"), 6.0)
     cols["heading_level"] = heading
     cols["is_heading"] = (heading > 0).astype(np.float64)
@@ -1220,15 +1231,15 @@ def _class_families(base: _Base, cols: Cols) -> None:
     """Class/id family flags among the nearest tokens and among all ancestor tokens."""
     near = ((base.near_bits[:, None] & _FAMILY_BITS) != 0).astype(np.float64)
     every = ((base.any_bits[:, None] & _FAMILY_BITS) != 0).astype(np.float64)
-    _put(cols, [f"cls_near_{family}" for family in _CLASS_FAMILIES], near)
-    _put(cols, [f"cls_any_{family}" for family in _CLASS_FAMILIES], every)
+    _put(cols, _CLASS_NEAR_NAMES, near)
+    _put(cols, _CLASS_ANY_NAMES, every)
 
 
 def _neighbours(base: _Base, cols: Cols) -> None:
     """Previous/next values of key columns, windowed means, same-tag/path run lengths and repeated text."""
     keys = np.column_stack([cols[key] for key in _NEIGHBOUR_KEYS])
-    for tag, offset in _NEIGHBOUR_OFFSETS:
-        _put(cols, [f"{key}_{tag}" for key in _NEIGHBOUR_KEYS], _shift(keys, offset))
+    for (_, offset), names in zip(_NEIGHBOUR_OFFSETS, _NEIGHBOUR_SHIFT_NAMES, strict=True):
+        _put(cols, names, _shift(keys, offset))
     total, count = _window_sum(np.column_stack((cols["log_chars"], cols["link_density"])), WINDOW)
     _put(cols, ("win_mean_log_chars", "win_mean_link_density"), total / count[:, None])
     cols["same_tag_run_len"] = _run_lengths(base.tag_code)
@@ -1333,9 +1344,7 @@ def _meta_lines(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
         cols["next_contentish_dist"] = np.log1p(dist)
         cols["prev_ends_with_block"] = prev_ends
         cols["title_lines_to_content"] = np.log1p(titles)
-        handle = np.zeros((base.n, 1))
-        _KIT.page_scans(base.texts, handle, _HANDLE_SCAN_COLUMNS)
-        cols["has_handle"] = handle[:, 0]
+        # has_handle: set by _patterns (found in its page-scan pass)
         labels = _KIT.lead_labels(
             base.texts, _LEAD_SEPS, LEAD_LABEL_MAX_CHARS, LEAD_LABEL_MAX_WORDS, _PROMO_LABELS, _TOKEN_STRIP
         )

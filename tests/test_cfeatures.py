@@ -2,8 +2,9 @@
 
 Each comparison runs ``featurize`` twice on the same blocks: once through the compiled steps, once with
 ``features._KIT`` set to None (the pure-Python code) and fresh memos, so neither run can reuse the other's token
-facts. One test also runs the Python code in a subprocess with ``BPDETECT_PURE_PYTHON=1``. Without the compiled
-module the comparison tests skip; the fallback tests run either way.
+facts. One test also runs the Python code in a subprocess with ``BPDETECT_PURE_PYTHON=1``. The hand-written page-scan
+matchers (Kit.page_scans) are also compared with the regexes they replace on random pages. Without the compiled module
+the comparison tests skip; the fallback tests run either way.
 """
 
 from __future__ import annotations
