@@ -513,6 +513,20 @@ cdef class Kit:
             return False
         return word[start:] in _ORDINALS
 
+    cdef inline void _strip_span(self, int kind, void *data, Py_ssize_t *a, Py_ssize_t *b) noexcept:
+        """Narrow [a, b) of a string's code points as str.strip(_TOKEN_STRIP) would."""
+        cdef Py_UCS4 c
+        while a[0] < b[0]:
+            c = PyUnicode_READ(kind, data, a[0])
+            if c >= 0x10000 or not self.strip_table[c]:
+                break
+            a[0] += 1
+        while b[0] > a[0]:
+            c = PyUnicode_READ(kind, data, b[0] - 1)
+            if c >= 0x10000 or not self.strip_table[c]:
+                break
+            b[0] -= 1
+
     cdef long long _facts(self, str token) except -1:
         """Packed facts of one whitespace token, as features._compute_token_facts computes them."""
         cdef int kind = PyUnicode_KIND(token)
@@ -525,16 +539,7 @@ cdef class Kit:
         cdef str core, word
         cdef PyObject *hit
         # core = token.strip(_TOKEN_STRIP)
-        while a < b:
-            c = PyUnicode_READ(kind, data, a)
-            if c >= 0x10000 or not self.strip_table[c]:
-                break
-            a += 1
-        while b > a:
-            c = PyUnicode_READ(kind, data, b - 1)
-            if c >= 0x10000 or not self.strip_table[c]:
-                break
-            b -= 1
+        self._strip_span(kind, data, &a, &b)
         n = b - a
         facts = (n if n < 0xFFFF else 0xFFFF) << self.tf_len_shift
         # core.isalpha() / core.isdigit(): every character passes (False for the empty string).
@@ -707,16 +712,7 @@ cdef class Kit:
                 data = PyUnicode_DATA(token)
                 a = 0
                 b = length
-                while a < b:
-                    c = PyUnicode_READ(kind, data, a)
-                    if c >= 0x10000 or not self.strip_table[c]:
-                        break
-                    a += 1
-                while b > a:
-                    c = PyUnicode_READ(kind, data, b - 1)
-                    if c >= 0x10000 or not self.strip_table[c]:
-                        break
-                    b -= 1
+                self._strip_span(kind, data, &a, &b)
                 rules = rules_of[token] = self.triggers[(<str>token)[a:b].lower()]
             key = blk
             for rule in rules:
