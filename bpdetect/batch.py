@@ -119,13 +119,41 @@ class Skipped(NamedTuple):
     reason: str
 
 
+class Deferred(NamedTuple):
+    """A file to read where its item is processed: with worker processes the parent only lists paths, and each
+    worker reads its own pages (no page bytes go through the parent)."""
+
+    path: str
+    max_bytes: int
+    size: int  # bytes on disk when listed (weighs the chunk; 0 when unknown)
+
+
 class Item(NamedTuple):
     """One input: where it came from, its bytes (or why there are none) and the charset its transport declared."""
 
     source: str  # file path, "<stdin>", URL, or "archive.warc.gz#<urn:uuid:...>" for a WARC record
     url: str | None
-    payload: bytes | Failed | Skipped
+    payload: bytes | Failed | Skipped | Deferred
     encoding: str | None = None  # charset from an HTTP Content-Type header, if any
+
+
+def _file_payload(path: str, max_bytes: int, defer: bool) -> bytes | Failed | Deferred:
+    """A file's bytes now, or (``defer``) a Deferred to read them where the item is processed."""
+    if not defer:
+        return read_file(path, max_bytes=max_bytes)
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        size = 0  # read_file reports the problem when the item is processed
+    return Deferred(path, max_bytes, size)
+
+
+def resolve(item: Item) -> Item:
+    """The item with a Deferred payload read (bytes or Failed); other items unchanged."""
+    payload = item.payload
+    if isinstance(payload, Deferred):
+        return item._replace(payload=read_file(payload.path, max_bytes=payload.max_bytes))
+    return item
 
 
 def source_kind(source: str) -> str:
@@ -434,8 +462,13 @@ def iter_items(
     stdin: IO[bytes] | None = None,
     max_bytes: int = MAX_BYTES,
     timeout: float = FETCH_TIMEOUT,
+    defer_files: bool = False,
 ) -> Iterator[Item]:
-    """Stream the inputs named by SOURCE strings, in order (directories sorted; WARC records in file order)."""
+    """Stream the inputs named by SOURCE strings, in order (directories sorted; WARC records in file order).
+
+    With ``defer_files`` plain files (not stdin, URLs or WARC records) come as Deferred payloads, read by ``resolve``
+    where they are processed.
+    """
     patterns = tuple(globs) if globs else DEFAULT_GLOBS
     for src in sources:
         kind = source_kind(src)
@@ -459,11 +492,11 @@ def iter_items(
                 elif path.lower().endswith(WARC_SUFFIXES):
                     yield from iter_warc(path, max_bytes=max_bytes)
                 else:
-                    yield Item(_display(path), None, read_file(path, max_bytes=max_bytes))
+                    yield Item(_display(path), None, _file_payload(path, max_bytes, defer_files))
             if not found:
                 yield Item(src, None, Failed(f"no files matching {' '.join(patterns)} in this directory"))
         else:
-            yield Item(_display(src), None, read_file(src, max_bytes=max_bytes))
+            yield Item(_display(src), None, _file_payload(src, max_bytes, defer_files))
 
 
 # ---------------------------------------------------------------------------------------------------- runner
@@ -636,7 +669,7 @@ def extract_items(
     out: list[Extraction | Failed] = []
     docs = []
     slots: list[int] = []
-    for item in items:
+    for item in map(resolve, items):
         if not isinstance(item.payload, bytes):
             out.append(Failed(item.payload.reason))
             continue
@@ -718,7 +751,8 @@ def _chunks(
             summary.skipped += 1
             continue
         chunk.append(item)
-        weight += len(item.payload) if isinstance(item.payload, bytes) else 0
+        payload = item.payload
+        weight += len(payload) if isinstance(payload, bytes) else payload.size if isinstance(payload, Deferred) else 0
         if len(chunk) >= size or weight >= max_bytes:
             yield chunk
             chunk, weight = [], 0
@@ -1087,7 +1121,15 @@ def run_batch(
     roots = [s for s in sources if source_kind(s) == "dir"]
     writer = open_writer(config.output, config.options.fmt, stdout=stdout, several=several, roots=roots)
     opts = replace(config.options, as_json=writer.as_json)
-    items = iter_items(sources, globs=config.globs, stdin=stdin, max_bytes=config.max_bytes, timeout=config.timeout)
+    # With workers, each reads its own files: the parent, on the same cores, only lists paths and writes records.
+    items = iter_items(
+        sources,
+        globs=config.globs,
+        stdin=stdin,
+        max_bytes=config.max_bytes,
+        timeout=config.timeout,
+        defer_files=config.jobs != 1,
+    )
     bar = _progress_bar(config.progress, known_count(sources))
     with writer:
         try:

@@ -483,3 +483,20 @@ def test_tune_malloc_is_idempotent_and_applies_on_glibc() -> None:
     assert batch.tune_malloc() == first
     if platform.libc_ver()[0] == "glibc":
         assert first
+
+
+def test_deferred_files_are_read_where_processed(tmp_path: Path) -> None:
+    page = tmp_path / "a.html"
+    page.write_bytes(b"<html><body><p>" + b"Deferred reading keeps page bytes out of the parent. " * 5 + b"</p>")
+    missing = str(tmp_path / "gone.html")
+    items = list(batch.iter_items([str(page), missing], defer_files=True))
+    assert [type(i.payload) for i in items] == [batch.Deferred, batch.Deferred]
+    assert items[0].payload.size == page.stat().st_size and items[1].payload.size == 0
+    resolved = [batch.resolve(i) for i in items]
+    assert resolved[0].payload == page.read_bytes()
+    assert isinstance(resolved[1].payload, batch.Failed)
+    # Processing resolves them itself, with the same records as reading up front.
+    opts = batch.Options(fmt="text")
+    deferred = batch.process_chunk(items, opts)
+    eager = batch.process_chunk(list(batch.iter_items([str(page), missing])), opts)
+    assert deferred == eager and deferred[0].ok and not deferred[1].ok
