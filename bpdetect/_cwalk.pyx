@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled twin of ``bpdetect.segment._walk``: the same raw blocks, read straight from libxml2's nodes.
+"""Compiled twin of ``bpdetect.segment._walk``: the same Blocks, read straight from libxml2's nodes.
 
 The Python walk creates an lxml proxy object for every element and reads ``.tag``, ``.text``, ``.tail`` and
 ``.keys()`` through Python calls; this one follows the C pointers of the tree lxml built and turns into Python
@@ -65,9 +65,7 @@ def configure(
     """Take the walk's constants and callbacks from bpdetect.segment (called once, at its import)."""
     global _BLOCK_TAGS, _TAG_FLAGS, _HEADINGS, _SPECIAL_FLAGS, _TRUNCATED, _HIDDEN, _SEM_PRE, _MAX_DEPTH
     global _MAX_CLASS_TOKENS, _MAX_PATH_PARTS, _MAX_ANCHOR_CHARS, _BR, _configured
-    if frozenset(special_attrs) != frozenset((b.decode() for b in (
-        b"role", b"itemprop", b"itemtype", b"hidden", b"aria-hidden", b"style"
-    ))):
+    if frozenset(special_attrs) != {"role", "itemprop", "itemtype", "hidden", "aria-hidden", "style"}:
         raise ImportError("bpdetect._cwalk: segment._SPECIAL_ATTRS changed; update _SPECIAL_NAMES in _cwalk.pyx")
     _BLOCK_TAGS = frozenset(block_tags)
     _TAG_FLAGS = dict(tag_flags)
@@ -287,7 +285,7 @@ cdef class _TagInfo:
 
 
 cdef class _Walker:
-    cdef list raw_blocks
+    cdef list blocks_out
     cdef list pieces
     cdef Py_ssize_t link_chars
     cdef Py_ssize_t n_links
@@ -299,7 +297,6 @@ cdef class _Walker:
     cdef bint too_deep
     cdef dict tag_cache
     cdef _Element root
-    cdef bint blocks  # build Blocks (else the raw records segment._html_blocks turns into Blocks)
 
     cdef _TagInfo info(self, tree.xmlNode* c):
         cdef size_t key = <size_t>c.name
@@ -370,19 +367,13 @@ cdef class _Walker:
             n_lines = 1
         if not text:
             return
-        cdef Py_ssize_t index = len(self.raw_blocks)
+        cdef Py_ssize_t index = len(self.blocks_out)
         if index == self.limit:
             raise _TRUNCATED
         cdef list tags = self.tags
         path = "/".join(tags[max(1, owner + 1 - _MAX_PATH_PARTS) : owner + 1])
         owners = self.owners
         parent = owners[len(owners) - 2] if len(owners) > 1 else -1
-        if not self.blocks:
-            self.raw_blocks.append(
-                (text, link_chars, n_links, n_lines, tags[owner], path, owner - 1, tokens, flags, heading,
-                 block_hrefs, owners[len(owners) - 1], parent)
-            )
-            return
         # The Block itself, field for field as segment._html_blocks builds it.
         cdef Py_ssize_t n_chars = len(text)
         words, sents, punct, digits, upper = _counts(text)
@@ -394,7 +385,7 @@ cdef class _Walker:
             min(link_chars, n_chars), n_links, n_lines, tokens, semantic, heading, (flags & _IN_LI) != 0,
             (flags & _IN_CELL) != 0, (flags & _IN_CAPTION) != 0,
         ) + _BLOCK_TAIL + (block_hrefs, owners[len(owners) - 1], parent)
-        self.raw_blocks.append(tuple.__new__(_BLOCK, fields))
+        self.blocks_out.append(tuple.__new__(_BLOCK, fields))
 
     cdef visit(self, tree.xmlNode* el, object text, long flags, tuple tokens, bint in_link, Py_ssize_t owner,
                int heading):
@@ -503,15 +494,12 @@ cdef class _Walker:
                 c = c.next
 
 
-def walk(
-    _Element root not None, object max_blocks, object root_text, str root_tag, int root_heading, bint blocks=True
-):
-    """The Blocks (or, with blocks=False, the raw block records) of the cleaned tree under root, and whether the walk
-    stopped early (see segment._walk)."""
-    if not _configured or (blocks and not _blocks_configured):
+def walk(_Element root not None, object max_blocks, object root_text, str root_tag, int root_heading):
+    """The Blocks of the cleaned tree under root, and whether the walk stopped early (see segment._walk)."""
+    if not _configured or not _blocks_configured:
         raise RuntimeError("bpdetect._cwalk.configure() / configure_blocks() was not called")
     cdef _Walker w = _Walker()
-    w.raw_blocks = []
+    w.blocks_out = []
     w.pieces = []
     w.link_chars = 0
     w.n_links = 0
@@ -523,7 +511,6 @@ def walk(
     w.too_deep = False
     w.tag_cache = {}
     w.root = root
-    w.blocks = blocks
     truncated = False
     try:
         w.visit(root._c_node, root_text, 0, (), False, 1, root_heading)
@@ -531,7 +518,7 @@ def walk(
             w.flush(1, root_heading, (), 0)
     except _TRUNCATED:
         truncated = True
-    return w.raw_blocks, truncated or w.too_deep
+    return w.blocks_out, truncated or w.too_deep
 
 
 def find_long_tag(const unsigned char[:] data, Py_ssize_t pos=0, Py_ssize_t units=200):

@@ -16,7 +16,6 @@ DIGIT = 2
 PUNCT = 4
 SPACE = 8
 TERMINATOR = 16
-_UPPER, _DIGIT, _PUNCT, _SPACE, _TERMINATOR = UPPER, DIGIT, PUNCT, SPACE, TERMINATOR
 # Sentence-ending punctuation across scripts (Latin, CJK full-width, ellipsis, Devanagari danda, Arabic).
 TERMINATORS = ".!?…。！？।؟"
 
@@ -29,15 +28,15 @@ def _class_table() -> np.ndarray:
         ch = chr(cp)
         cat = unicodedata.category(ch)
         if cat in ("Lu", "Lt"):
-            table[cp] = _UPPER
+            table[cp] = UPPER
         elif cat == "Nd":
-            table[cp] = _DIGIT
+            table[cp] = DIGIT
         elif cat[0] in "PS":
-            table[cp] = _PUNCT
+            table[cp] = PUNCT
         elif ch.isspace():
-            table[cp] = _SPACE
+            table[cp] = SPACE
     for ch in TERMINATORS:
-        table[ord(ch)] |= _TERMINATOR
+        table[ord(ch)] |= TERMINATOR
     return table
 
 
@@ -76,8 +75,8 @@ def count_texts(texts: list[str]) -> TextCounts:
     np.cumsum(lengths[:-1], out=starts[1:])
     ends = starts + lengths - 1
 
-    space = (cls & _SPACE) != 0
-    term = (cls & _TERMINATOR) != 0
+    space = (cls & SPACE) != 0
+    term = (cls & TERMINATOR) != 0
     # A word starts at a non-space character that follows a space or begins the text.
     prev_space = np.empty_like(space)
     prev_space[0] = True
@@ -95,7 +94,7 @@ def count_texts(texts: list[str]) -> TextCounts:
         chars=lengths,
         words=np.add.reduceat(word_start.astype(np.int64), starts),
         sentences=sentences,
-        punct=np.add.reduceat(((cls & _PUNCT) != 0).astype(np.int64), starts),
-        digits=np.add.reduceat(((cls & _DIGIT) != 0).astype(np.int64), starts),
-        upper=np.add.reduceat(((cls & _UPPER) != 0).astype(np.int64), starts),
+        punct=np.add.reduceat(((cls & PUNCT) != 0).astype(np.int64), starts),
+        digits=np.add.reduceat(((cls & DIGIT) != 0).astype(np.int64), starts),
+        upper=np.add.reduceat(((cls & UPPER) != 0).astype(np.int64), starts),
     )
