@@ -768,8 +768,10 @@ def run(
     chunk_size: int = CHUNK_SIZE,
     summary: Summary | None = None,
     exclude: Container[str] = (),
+    pool: str = "auto",
 ) -> Iterator[Record]:
-    """Extract items into records, in input order; ``jobs`` > 1 runs chunks in that many loky worker processes.
+    """Extract items into records, in input order; ``jobs`` > 1 runs chunks in that many worker processes, started
+    as ``pool`` says (see POOLS).
 
     ``summary`` (if given) is updated as records are produced; Skipped items and items whose source is in
     ``exclude`` (e.g. those already in a JSONL output, for a resume) are counted as skipped and yield no record.
@@ -783,7 +785,7 @@ def run(
     if jobs == 1 or len(first) < 2:  # one chunk in all: workers would only add their start-up time
         results: Iterable[list[Record]] = _in_process(_chain(first, chunks), opts)
     else:
-        results = _parallel(_chain(first, chunks), opts, jobs)
+        results = _parallel(_chain(first, chunks), opts, jobs, pool)
     for records in results:
         for rec in records:
             if rec.ok:
@@ -817,18 +819,64 @@ def _chain(first: list[list[Item]], rest: Iterator[list[Item]]) -> Iterator[list
 # Set in every worker before it starts, so OpenMP/BLAS pools are created with one thread (N workers on N cores).
 _ONE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **_MALLOC_ENV}
 
+# How worker processes start: "fork" (Linux; see _fork_safe), "loky" (joblib's executor: fresh interpreters), or
+# "auto" (fork where it is safe, loky elsewhere).
+POOLS = ("auto", "fork", "loky")
 
-def _parallel(chunks: Iterator[list[Item]], opts: Options, jobs: int) -> Iterator[list[Record]]:
-    """Chunks through joblib's loky worker processes, results in input order.
+
+def _fork_safe() -> bool:
+    """True where workers may be forked from this process: Linux, and no other thread that could hold a lock."""
+    import multiprocessing
+    import sys
+    import threading
+
+    return (
+        sys.platform == "linux"
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+    )
+
+
+def _init_forked_worker() -> None:
+    """Start-up of a forked worker: one OpenMP/BLAS thread, like a loky worker started with _ONE_THREAD_ENV."""
+    os.environ.update(_ONE_THREAD_ENV)
+
+
+def _executor(jobs: int, pool: str) -> tuple[Any, bool]:
+    """A process pool of ``jobs`` workers and whether the caller must shut it down.
+
+    Forked workers (Linux, single-threaded caller) start in milliseconds with bpdetect already imported, and need no
+    resource-tracker processes: about 0.3 s of CPU and 50 MB less per run than loky's fresh interpreters. Each worker
+    still loads the model itself on its first chunk (loading it here first would add the model to the parent as
+    well). loky, joblib's reusable executor, is the portable choice and the fallback.
+    """
+    if pool not in POOLS:
+        raise ValueError(f"pool must be one of {', '.join(POOLS)}, not {pool!r}")
+    if pool == "fork" or (pool == "auto" and _fork_safe()):
+        import multiprocessing
+        import sys
+        from concurrent.futures import ProcessPoolExecutor
+
+        for stream in (sys.stdout, sys.stderr):  # a forked child must not inherit (and later flush) buffered output
+            with contextlib.suppress(Exception):
+                stream.flush()
+        ctx = multiprocessing.get_context("fork")
+        return ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_forked_worker), True
+    from joblib.externals.loky import get_reusable_executor
+
+    return get_reusable_executor(max_workers=jobs, env=_ONE_THREAD_ENV), False
+
+
+def _parallel(chunks: Iterator[list[Item]], opts: Options, jobs: int, pool: str = "auto") -> Iterator[list[Record]]:
+    """Chunks through worker processes (see _executor), results in input order.
 
     At most 2 chunks per worker are submitted and not yet handed on (joblib's Parallel would keep dispatching while
     a slow chunk holds the head of the line, buffering results without bound); the sources are read here, in the
     calling thread, as the window moves.
     """
-    from joblib.externals.loky import get_reusable_executor
-
-    executor = get_reusable_executor(max_workers=jobs, env=_ONE_THREAD_ENV)
+    executor, owned = _executor(jobs, pool)
     window: deque[Any] = deque()
+    finished = False
     try:
         for chunk in chunks:
             window.append(executor.submit(_worker_chunk, chunk, opts))
@@ -836,9 +884,12 @@ def _parallel(chunks: Iterator[list[Item]], opts: Options, jobs: int) -> Iterato
                 yield window.popleft().result()
         while window:
             yield window.popleft().result()
+        finished = True
     finally:
         for future in window:  # stopped early (an error, Ctrl-C, the caller closed the generator)
             future.cancel()
+        if owned:
+            executor.shutdown(wait=finished, cancel_futures=True)
 
 
 # ---------------------------------------------------------------------------------------------------- writers
@@ -1153,4 +1204,7 @@ def _progress_bar(enabled: bool, total: int | None):
 
     from tqdm import tqdm
 
-    return tqdm(total=total, unit=" pages", file=sys.stderr, dynamic_ncols=True, leave=False)
+    class _Bar(tqdm):
+        monitor_interval = 0  # no monitor thread: worker processes can then be forked (see _fork_safe)
+
+    return _Bar(total=total, unit=" pages", file=sys.stderr, dynamic_ncols=True, leave=False)

@@ -621,9 +621,22 @@ _HTML_TAG_LINE_SHARE = 0.2
 _SNIFF_CHARS = 20_000
 
 
+# _HTML_START_RE on bytes, for the usual page: a match within the first _SNIFF_CHARS bytes of ASCII-compatible bytes
+# is a match within the first _SNIFF_CHARS characters of their decoding, so the page needs no decoding to be sniffed.
+# The final \b becomes "an ASCII non-word byte follows": after "<html" a byte >= 0x80 may start a letter, which
+# ends no word in the decoded text.
+_HTML_START_BYTES_RE = re.compile(
+    _HTML_START_RE.pattern.removesuffix(r"\b").encode("ascii") + rb"(?=[^\w\x80-\xff])", re.I | re.S
+)
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def looks_like_html(doc: str | bytes) -> bool:
     """Guess whether a document is HTML (True) or plain text (False) from its first characters."""
     if isinstance(doc, (bytes, bytearray, memoryview)):
+        start = bytes(doc[:_SNIFF_CHARS])
+        if bom_codec(start) in (None, "utf-8") and _HTML_START_BYTES_RE.match(start.removeprefix(_UTF8_BOM)):
+            return True
         sample = bytes(doc[: _SNIFF_CHARS * 2])
         head = sample.decode(bom_codec(sample) or "utf-8", errors="replace")
     else:

@@ -6,7 +6,9 @@ import gzip
 import http.server
 import io
 import json
+import multiprocessing
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import ClassVar
@@ -26,6 +28,11 @@ FRENCH = (
     "<html><head>{meta}<title>Brasserie</title></head><body><article><h1>La brasserie du théâtre</h1><p>"
     + "Le café crème était très apprécié à la brasserie, où l'on déjeunait après la répétition générale. " * 4
     + "</p></article></body></html>"
+)
+
+needs_fork = pytest.mark.skipif(
+    not (sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()),
+    reason="forked workers are used on Linux only",
 )
 
 
@@ -312,7 +319,8 @@ def test_one_record_per_input_in_order_with_errors(tmp_path, opts):
     assert "4 ok, 1 error, 0 skipped in" in summary.line()
 
 
-def test_workers_keep_input_order_and_a_bounded_window():
+@pytest.mark.parametrize("pool", ["loky", pytest.param("fork", marks=needs_fork)])
+def test_workers_keep_input_order_and_a_bounded_window(pool):
     pulled: list[int] = []
 
     def chunks():
@@ -320,11 +328,31 @@ def test_workers_keep_input_order_and_a_bounded_window():
             pulled.append(i)
             yield [Item(f"s{i}", None, Failed(f"r{i}"))]  # no model needed: every item is an error
 
-    results = batch._parallel(chunks(), Options(), 2)
+    results = batch._parallel(chunks(), Options(), 2, pool)
     first = next(results)
     assert first == [batch.Record("s0", None, error="r0")]
     assert len(pulled) == 4  # 2 chunks per worker in flight, not the whole source
     assert [chunk[0].source for chunk in results] == [f"s{i}" for i in range(1, 12)]
+
+
+@pytest.mark.parametrize("pool", ["loky", pytest.param("fork", marks=needs_fork)])
+def test_worker_pools_give_the_records_of_one_process(tmp_path, opts, pool):
+    pages = [PAGE, FRENCH.format(meta="").encode(), b"", b"\x00\xff <p>", PAGE.replace(b"footbridge", b"bridge")]
+    for i, page in enumerate(pages * 3):
+        (tmp_path / f"p{i:02d}.html").write_bytes(page)
+    one, _ = _records([str(tmp_path)], opts, chunk_size=2)
+    many, summary = _records([str(tmp_path)], opts, chunk_size=2, jobs=2, pool=pool)
+    assert many == one
+    assert summary.ok + summary.errors == len(pages) * 3
+
+
+def test_auto_pool_forks_only_where_safe(monkeypatch):
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    executor, owned = batch._executor(1, "auto")
+    # Another thread is running: loky's fresh interpreters (shared, not owned by the caller), never a fork.
+    assert not owned and "loky" in type(executor).__module__
+    with pytest.raises(ValueError, match="pool must be one of"):
+        batch._executor(1, "spawn")
 
 
 def test_extract_items_matches_detector_extract(model_path):

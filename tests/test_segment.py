@@ -436,6 +436,23 @@ def test_looks_like_html_false(doc: str | bytes) -> None:
     assert not looks_like_html(doc)
 
 
+_SNIFF_PIECES = st.sampled_from(
+    [b" ", b"\n\t", b"<!--", b"-->", b" note ", b"<html", b"<HTML>", b"<!DOCTYPE html>", b"<!doctype  HTML", b"<head",
+     b"<body>", b"<?xml", b"<p>", b"</div>", b"text", b"\xc3\xa9", b"\xff", b"\xef\xbb\xbf", b"\x00", b">", b"<"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(_SNIFF_PIECES, max_size=12), pad=st.integers(0, 25_000))
+def test_looks_like_html_bytes_shortcut_agrees_with_decoding(pieces: list[bytes], pad: int) -> None:
+    """The bytes fast path answers as the decoded text does (a long comment pushes the start past the sniff window)."""
+    doc = b"".join(pieces)
+    if pad and doc.startswith(b"<!--"):
+        doc = b"<!--" + b"x" * pad + doc[4:]
+    text = doc[:40_000].decode("utf-8-sig" if doc.startswith(b"\xef\xbb\xbf") else "utf-8", errors="replace")
+    assert looks_like_html(doc) == looks_like_html(text)
+
+
 def test_segment_auto_and_override() -> None:
     html = "<p>one</p><p>two</p>"
     assert segment(html).source == "html"
