@@ -12,13 +12,15 @@ The extractors take turns chunk by chunk, so a noisy neighbour on a shared machi
 ratios to trafilatura are the numbers to read. Each extractor's text is kept so nothing can be optimized away.
 
 Part 2, the command line over the same pages written as files: ``bpdetect extract DIR --format json -o out.jsonl``
-with ``--jobs 1`` and ``--jobs N``: wall seconds, pages/s, the speed-up of N jobs, and the peak memory of the whole
-process tree, sampled from /proc every 50 ms: RSS (a shared library page counts once per process) and PSS (shared
-pages divided among the processes: what the tree really takes). ``--cli-every K`` takes its own sample for this part
-(a larger one spreads the workers' start-up over more pages, as a long batch does).
+with ``--jobs 1`` and ``--jobs N``, and for reference N one-job commands at once on 1/N of the files each (a perfect
+split: what the machine gives N processes at that moment). The three take turns ``--cli-repeat`` times (default 3);
+the table gives median wall seconds, pages/s, the speed-up over one job, and the peak memory of the whole process
+tree, sampled from /proc every 50 ms: RSS (a shared library page counts once per process) and PSS (shared pages
+divided among the processes: what the tree really takes). ``--cli-every K`` takes its own sample for this part (a
+larger one spreads the workers' start-up over more pages, as a long batch does).
 
-Usage: python benchmarks/speed.py [--root DIR] [--every K] [--cli-every K] [--limit N] [--jobs N] [--skip-cli]
-       [--out FILE]
+Usage: python benchmarks/speed.py [--root DIR] [--every K] [--cli-every K] [--cli-repeat R] [--limit N] [--jobs N]
+       [--skip-cli] [--out FILE]
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import gzip
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -158,36 +161,90 @@ def _tree_memory_mb(pid: int) -> tuple[float, float]:
     return total / 2**20, pss / 1024
 
 
-def run_cli(folder: Path, jobs: int, out: Path, model: Path | None = None) -> dict[str, float]:
-    """Wall seconds and peak tree RSS and PSS of `bpdetect extract FOLDER --format json -o OUT --jobs N`."""
-    cmd = [sys.executable, "-m", "bpdetect", "extract", str(folder), "--format", "json", "-o", str(out),
-           "--jobs", str(jobs), "--no-progress"]
-    if model:
-        cmd += ["--model", str(model)]
+def run_cli(folders: list[Path], jobs: int, out: Path, model: Path | None = None) -> dict[str, float]:
+    """Wall seconds and peak tree RSS and PSS of `bpdetect extract FOLDER --format json -o OUT --jobs N`.
+
+    With several folders, one such command per folder runs at the same time (their trees' memory is summed).
+    """
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    outs = [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(len(folders))] if len(folders) > 1 else [out]
     peak = [0.0, 0.0]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    procs = []
+    for folder, dest in zip(folders, outs, strict=True):
+        cmd = [sys.executable, "-m", "bpdetect", "extract", str(folder), "--format", "json", "-o", str(dest),
+               "--jobs", str(jobs), "--no-progress"]
+        if model:
+            cmd += ["--model", str(model)]
+        procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            rss, pss = _tree_memory_mb(proc.pid)
-            peak[0] = max(peak[0], rss)
-            peak[1] = max(peak[1], pss)
+            trees = [_tree_memory_mb(p.pid) for p in procs]
+            peak[0] = max(peak[0], sum(t[0] for t in trees))
+            peak[1] = max(peak[1], sum(t[1] for t in trees))
             done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, err = proc.communicate()
+    errs = [p.communicate()[1] for p in procs]
     wall = time.perf_counter() - t0
     done.set()
     sampler.join()
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"bpdetect extract failed ({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
-    records = sum(1 for _ in out.open(encoding="utf-8"))
-    return {"jobs": jobs, "seconds": round(wall, 2), "records": records, "peak_rss_mb": round(peak[0], 1),
-            "peak_pss_mb": round(peak[1], 1)}
+    for p, err in zip(procs, errs, strict=True):
+        if p.returncode not in (0, 1):
+            raise SystemExit(f"bpdetect extract failed ({p.returncode}): {err.decode(errors='replace')[-2000:]}")
+    records = sum(sum(1 for _ in o.open(encoding="utf-8")) for o in outs)
+    return {"jobs": jobs, "processes": len(folders), "seconds": round(wall, 2), "records": records,
+            "peak_rss_mb": round(peak[0], 1), "peak_pss_mb": round(peak[1], 1)}
+
+
+def cli_rounds(named: list[tuple[str, bytes]], jobs: int, repeat: int, model: Path | None) -> dict[str, object]:
+    """`--jobs 1`, `--jobs N` and the reference "N halves at once", taking turns ``repeat`` times over the same files.
+
+    The reference runs N one-job commands at the same time, each on its own share of the files: a perfect split
+    with no coordination, i.e. what this machine allows N processes at that moment. Turns alternate their order
+    (1, N, split; then split, N, 1; ...) so a slow spell of a shared machine does not fall on one setting only.
+    """
+    if jobs < 2:
+        raise SystemExit("--jobs must be 2 or more for the CLI part")
+    with tempfile.TemporaryDirectory(prefix="bpdetect-speed-") as tmp:
+        root = Path(tmp)
+        whole = root / "pages"
+        shares = [root / f"share-{i}" for i in range(jobs)]
+        for d in (whole, *shares):
+            d.mkdir()
+        for i, (name, raw) in enumerate(named):
+            (whole / f"{name}.html").write_bytes(raw)
+            os.link(whole / f"{name}.html", shares[i % jobs] / f"{name}.html")
+        settings = {"jobs1": ([whole], 1), f"jobs{jobs}": ([whole], jobs), "split": (shares, 1)}
+        runs: dict[str, list[dict[str, float]]] = {k: [] for k in settings}
+        for turn in range(repeat):
+            order = list(settings) if turn % 2 == 0 else list(reversed(settings))
+            for key in order:
+                folders, j = settings[key]
+                r = run_cli(folders, j, root / f"out-{key}.jsonl", model)
+                runs[key].append(r)
+                print(f"  turn {turn + 1}: {key}: {r['seconds']:.1f} s, peak PSS {r['peak_pss_mb']:.0f} MB",
+                      file=sys.stderr)
+    med = {k: statistics.median(r["seconds"] for r in v) for k, v in runs.items()}
+    n = len(named)
+    summary = {}
+    for key, rs in runs.items():
+        summary[key] = {
+            "seconds_median": round(med[key], 2),
+            "seconds_all": [r["seconds"] for r in rs],
+            "pages_per_s": round(n / med[key], 2),
+            "speedup_vs_jobs1": round(med["jobs1"] / med[key], 2),
+            "records": rs[-1]["records"],
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in rs),
+            "peak_pss_mb": max(r["peak_pss_mb"] for r in rs),
+        }
+    pair = [a["seconds"] / b["seconds"] for a, b in zip(runs["jobs1"], runs[f"jobs{jobs}"], strict=True)]
+    summary[f"jobs{jobs}"]["speedup_per_turn"] = [round(x, 2) for x in pair]
+    summary[f"jobs{jobs}"]["share_of_split"] = round(med["split"] / med[f"jobs{jobs}"], 3)
+    return summary
 
 
 def main() -> None:
@@ -202,6 +259,8 @@ def main() -> None:
     ap.add_argument("--chunk", type=int, default=8, help="pages per turn and per extract_many call, as in "
                     "`bpdetect extract` (default: 8)")
     ap.add_argument("--jobs", type=int, default=2, help="jobs for the parallel CLI run (default: 2)")
+    ap.add_argument("--cli-repeat", type=int, default=3, help="turns of the CLI runs; medians are reported "
+                    "(default: 3)")
     ap.add_argument("--model", type=Path, default=None, help="HTML model file (default: the shipped one)")
     ap.add_argument("--skip-cli", action="store_true", help="only the in-process part")
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
@@ -224,25 +283,19 @@ def main() -> None:
             named = load_pages(args.root, args.cli_every, args.limit)
             print(f"CLI part: {len(named)} pages, {sum(len(r) for _, r in named) / 2**20:.1f} MB", file=sys.stderr)
         report["cli_pages"] = len(named)
-        with tempfile.TemporaryDirectory(prefix="bpdetect-speed-") as tmp:
-            folder = Path(tmp) / "pages"
-            folder.mkdir()
-            for name, raw in named:
-                (folder / f"{name}.html").write_bytes(raw)
-            runs = [
-                run_cli(folder, jobs, Path(tmp) / f"out-{jobs}.jsonl", args.model) for jobs in sorted({1, args.jobs})
-            ]
-        base = runs[0]["seconds"]
-        for r in runs:
-            r["pages_per_s"] = round(len(named) / r["seconds"], 2)
-            r["speedup"] = round(base / r["seconds"], 2)
-        report["cli"] = runs
-        print("\n| `bpdetect extract DIR -o out.jsonl` | seconds | pages/s | speed-up | records | peak RSS (MB) "
-              "| peak PSS (MB) |")
+        cli = cli_rounds(named, args.jobs, args.cli_repeat, args.model)
+        report["cli"] = cli
+        print(f"\n| `bpdetect extract DIR -o out.jsonl`, {len(named)} pages, median of {args.cli_repeat} | seconds | "
+              "pages/s | speed-up | records | peak RSS (MB) | peak PSS (MB) |")
         print("|---|---:|---:|---:|---:|---:|---:|")
-        for r in runs:
-            print(f"| --jobs {r['jobs']} | {r['seconds']:.1f} | {r['pages_per_s']:.1f} | {r['speedup']:.2f} | "
-                  f"{r['records']} | {r['peak_rss_mb']:.0f} | {r['peak_pss_mb']:.0f} |")
+        labels = {"jobs1": "--jobs 1", f"jobs{args.jobs}": f"--jobs {args.jobs}",
+                  "split": f"reference: {args.jobs} × --jobs 1 at once, 1/{args.jobs} of the files each"}
+        for key, r in cli.items():
+            print(f"| {labels[key]} | {r['seconds_median']:.1f} | {r['pages_per_s']:.1f} | "
+                  f"{r['speedup_vs_jobs1']:.2f} | {r['records']} | {r['peak_rss_mb']:.0f} | {r['peak_pss_mb']:.0f} |")
+        par = cli[f"jobs{args.jobs}"]
+        print(f"\n--jobs {args.jobs} speed-up per turn: {par['speedup_per_turn']}; it reaches "
+              f"{100 * par['share_of_split']:.0f}% of the reference split's speed.")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")

@@ -141,3 +141,17 @@ def test_quality_bpdetect_on_sample() -> None:
 def test_quality_rejects_unknown_extractor() -> None:
     with pytest.raises(ValueError, match="unknown extractors"):
         quality.score_pages([], ["nope"])
+
+
+@pytest.mark.skipif(not _has_model("html"), reason="no default HTML model shipped")
+def test_speed_cli_rounds_on_sample(capsys) -> None:
+    import speed
+
+    named = [(p.name, p.read_bytes()) for p in sorted((SAMPLE / "pages").glob("*.html"))][:4]
+    cli = speed.cli_rounds(named, 2, 1, None)
+    assert set(cli) == {"jobs1", "jobs2", "split"}
+    for r in cli.values():
+        assert r["records"] == len(named)  # every page has its record, whichever way it ran
+        assert r["seconds_median"] > 0 and r["peak_pss_mb"] > 0
+    assert len(cli["jobs2"]["speedup_per_turn"]) == 1
+    assert "turn 1: split" in capsys.readouterr().err
