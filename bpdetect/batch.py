@@ -546,12 +546,14 @@ class Summary:
     ok: int = 0
     errors: int = 0
     skipped: int = 0
+    already_done: int = 0  # inputs passed over because an earlier run's output has their record (--resume)
     seconds: float = 0.0
 
     def line(self) -> str:
-        """One line for stderr, e.g. "12 ok, 1 error, 3 skipped in 4.2 s"."""
+        """One line for stderr, e.g. "12 ok, 1 error, 3 skipped in 4.2 s" (plus ", 40 already done" on a resume)."""
         err = "error" if self.errors == 1 else "errors"
-        return f"{self.ok} ok, {self.errors} {err}, {self.skipped} skipped in {self.seconds:.1f} s"
+        done = f", {self.already_done} already done" if self.already_done else ""
+        return f"{self.ok} ok, {self.errors} {err}, {self.skipped} skipped{done} in {self.seconds:.1f} s"
 
 
 _DETECTORS: dict[tuple[str | None, bool], Detector] = {}
@@ -739,8 +741,8 @@ def _worker_chunk(items: Sequence[Item], opts: Options) -> list[Record]:
 def _chunks(
     items: Iterable[Item], summary: Summary, exclude: Container[str], size: int, max_bytes: int
 ) -> Iterator[list[Item]]:
-    """Group items into chunks of at most ``size`` items / ``max_bytes`` bytes; Skipped and excluded items are
-    counted and dropped here."""
+    """Group items into chunks of at most ``size`` items / ``max_bytes`` bytes; Skipped items (counted as
+    skipped) and excluded ones (counted as already done) are dropped here."""
     chunk: list[Item] = []
     weight = 0
     for item in items:
@@ -748,7 +750,7 @@ def _chunks(
             summary.skipped += 1
             continue
         if item.source in exclude:
-            summary.skipped += 1
+            summary.already_done += 1
             continue
         chunk.append(item)
         payload = item.payload
@@ -774,7 +776,7 @@ def run(
     as ``pool`` says (see POOLS).
 
     ``summary`` (if given) is updated as records are produced; Skipped items and items whose source is in
-    ``exclude`` (e.g. those already in a JSONL output, for a resume) are counted as skipped and yield no record.
+    ``exclude`` (those already in a JSONL output, for a resume) are counted as already done and yield no record.
     """
     opts = opts or Options()
     summary = summary if summary is not None else Summary()
@@ -941,6 +943,94 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
         raise
 
 
+PART_SUFFIX = ".part"  # a JSON-lines output being written: OUT.jsonl.part, moved over OUT.jsonl when complete
+
+
+class PartFile:
+    """A JSON-lines output built line by line in ``PATH.part`` and moved over PATH when complete.
+
+    Every record is flushed as it is written, so a run that is stopped (Ctrl-C, kill, crash) leaves ``PATH.part``
+    with whole records plus at most one cut line; PATH itself is never half-written. With ``resume`` the complete
+    lines of ``PATH.part`` (or of a finished PATH) are kept, the cut line is dropped, and ``done`` holds their
+    sources; without it any old ``PATH.part`` is started afresh. The file is locked: two runs cannot share an output.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, resume: bool = False) -> None:
+        self.path = Path(path)
+        self.part = self.path.with_name(self.path.name + PART_SUFFIX)
+        self.done: set[str] = set()
+        raw = open(self.part, "a+b")  # noqa: SIM115 - kept open until commit/abort
+        try:
+            _lock(raw, self.part)
+            if resume:
+                self.done = _recover_jsonl(raw, self.path)
+            else:
+                raw.truncate(0)
+        except BaseException:
+            raw.close()
+            raise
+        self.fh: IO[str] = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
+
+    def commit(self) -> None:
+        """Flush, sync and move the finished file over ``path``."""
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        os.replace(self.part, self.path)
+        self.fh.close()
+
+    def abort(self) -> None:
+        """Flush what was written and keep ``PATH.part`` for a later resume."""
+        with contextlib.suppress(OSError, ValueError):
+            self.fh.close()
+
+
+def _lock(fh: IO[bytes], path: Path) -> None:
+    """Take an exclusive lock on an open output file, or fail at once when another run holds it (POSIX only)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here
+        return
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ValueError(f"another run is writing {str(path)!r}") from None
+
+
+def _jsonl_source(line: bytes) -> str | None:
+    """The "source" of one JSON-lines record, or None for a line that is not a complete record."""
+    try:
+        rec = json.loads(line)
+    except ValueError:
+        return None
+    source = rec.get("source") if isinstance(rec, dict) else None
+    return source if isinstance(source, str) else None
+
+
+def _recover_jsonl(part: IO[bytes], final: Path) -> set[str]:
+    """Sources of the complete records of an interrupted ``part`` (cut after its last one) or of a finished output.
+
+    When ``part`` is empty and ``final`` exists (the earlier run completed), its records are copied into ``part`` so
+    the resumed run appends to them.
+    """
+    part.seek(0, os.SEEK_END)
+    if part.tell() == 0 and final.is_file():
+        with open(final, "rb") as src:
+            for line in src:
+                part.write(line if line.endswith(b"\n") else line + b"\n")
+    part.seek(0)
+    done: set[str] = set()
+    good = 0  # end of the last complete record
+    for line in part:
+        source = _jsonl_source(line) if line.endswith(b"\n") else None
+        if source is None:
+            break  # a line cut by the interruption (or not ours): it and anything after it are dropped
+        done.add(source)
+        good = part.tell()
+    part.truncate(good)
+    part.seek(good)
+    return done
+
+
 def _separator(source: str, fmt: str) -> str:
     """A header line before each input's output when several share one stream or file."""
     if fmt == "html":
@@ -999,9 +1089,15 @@ class StreamWriter(_Writer):
 class FileWriter(StreamWriter):
     """Every record into one file, written atomically (JSON lines for .jsonl/.json-lines/.ndjson or --format json)."""
 
-    def __init__(self, path: str | os.PathLike[str], fmt: str = "text", *, several: bool = False) -> None:
-        self.file = AtomicFile(path)
+    def __init__(
+        self, path: str | os.PathLike[str], fmt: str = "text", *, several: bool = False, resume: bool = False
+    ) -> None:
         as_json = fmt == "json" or str(path).lower().endswith(JSONL_SUFFIXES)
+        if resume and not as_json:
+            raise ValueError("--resume needs a JSON-lines output: -o FILE.jsonl, or --format json")
+        # JSON lines go through OUT.part (resumable); other formats through a private temp file.
+        self.file: AtomicFile | PartFile = PartFile(path, resume=resume) if as_json else AtomicFile(path)
+        self.done = self.file.done if isinstance(self.file, PartFile) else set()
         super().__init__(self.file.fh, fmt, as_json=as_json, several=several)
 
     def write(self, rec: Record) -> None:
@@ -1013,7 +1109,7 @@ class FileWriter(StreamWriter):
         self.file.commit()
 
     def abort(self) -> None:
-        """Drop the temp file."""
+        """Drop the temp file (other formats), or keep OUT.part for a resume (JSON lines)."""
         self.file.abort()
 
 
@@ -1112,8 +1208,15 @@ def open_writer(
     stdout: IO[str] | None = None,
     several: bool = False,
     roots: Sequence[str] = (),
+    resume: bool = False,
 ) -> _Writer:
-    """The writer for an --output value: None → ``stdout``; a directory → DirWriter; else FileWriter."""
+    """The writer for an --output value: None → ``stdout``; a directory → DirWriter; else FileWriter.
+
+    ``resume`` (JSON-lines files only) keeps the records of an interrupted or finished earlier run; the writer's
+    ``done`` then holds their sources.
+    """
+    if resume and (output is None or output == "-" or is_dir_output(output)):
+        raise ValueError("--resume needs a JSON-lines output file: -o FILE.jsonl, or -o FILE with --format json")
     if output is None or output == "-":
         import sys
 
@@ -1126,7 +1229,7 @@ def open_writer(
     parent = os.path.dirname(output) or "."
     if not os.path.isdir(parent):
         raise ValueError(f"output directory {parent!r} does not exist")
-    return FileWriter(output, fmt, several=several)
+    return FileWriter(output, fmt, several=several, resume=resume)
 
 
 # ---------------------------------------------------------------------------------------------------- wiring
@@ -1154,6 +1257,7 @@ class BatchConfig:
     progress: bool = False
     max_bytes: int = MAX_BYTES
     timeout: float = FETCH_TIMEOUT
+    resume: bool = False  # keep the records of an earlier run in the JSON-lines output and skip their inputs
 
 
 def run_batch(
@@ -1170,7 +1274,10 @@ def run_batch(
     summary = Summary()
     several = several_inputs(sources)
     roots = [s for s in sources if source_kind(s) == "dir"]
-    writer = open_writer(config.output, config.options.fmt, stdout=stdout, several=several, roots=roots)
+    writer = open_writer(
+        config.output, config.options.fmt, stdout=stdout, several=several, roots=roots, resume=config.resume
+    )
+    done: set[str] = getattr(writer, "done", set())
     opts = replace(config.options, as_json=writer.as_json)
     # With workers, each reads its own files: the parent, on the same cores, only lists paths and writes records.
     items = iter_items(
@@ -1184,7 +1291,8 @@ def run_batch(
     bar = _progress_bar(config.progress, known_count(sources))
     with writer:
         try:
-            for rec in run(items, opts, jobs=config.jobs, chunk_size=config.chunk_size, summary=summary):
+            records = run(items, opts, jobs=config.jobs, chunk_size=config.chunk_size, summary=summary, exclude=done)
+            for rec in records:
                 writer.write(rec)
                 if not rec.ok and on_error is not None:
                     on_error(rec)

@@ -142,6 +142,14 @@ def extract(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line on stderr.")] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue an interrupted run into the same JSON-lines --output: inputs that already have a record "
+            "there are skipped (a finished output is left as it is).",
+        ),
+    ] = False,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Pages per batch (per worker task).")] = 8,
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for a URL.")] = 30.0,
     max_bytes: Annotated[
@@ -181,6 +189,7 @@ def extract(
         progress=_show_progress(progress, quiet, sources),
         timeout=timeout,
         max_bytes=max_bytes,
+        resume=resume,
     )
 
     def report(rec: batch.Record) -> None:
@@ -194,13 +203,25 @@ def extract(
     except OSError as exc:  # the output cannot be written (disk full, permissions)
         raise _fail(f"cannot write output: {exc}", 1) from exc
     except KeyboardInterrupt:
-        raise _fail("interrupted; no partial output file was left", 130) from None
+        raise _fail(_interrupted_message(output, fmt.value), 130) from None
     except Exception as exc:  # e.g. a worker process killed (out of memory): a message, not a traceback
         raise _fail(f"batch stopped: {type(exc).__name__}: {exc}", 1) from exc
     if not quiet:
         typer.echo(summary.line(), err=True)
     if summary.errors:
         raise typer.Exit(1)
+
+
+def _interrupted_message(output: str | None, fmt: str) -> str:
+    """What an interrupted `extract` left behind, and how to go on."""
+    from . import batch
+
+    if output and output != "-" and not batch.is_dir_output(output):
+        if fmt == "json" or output.lower().endswith(batch.JSONL_SUFFIXES):
+            return (f"interrupted; the records so far are in {output}{batch.PART_SUFFIX}: run the same command with "
+                    "--resume to finish it")
+        return "interrupted; no partial output file was left"
+    return "interrupted"
 
 
 # A progress bar is shown by default only when there is more to wait for than a handful of pages.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import http.server
 import io
@@ -379,7 +380,8 @@ def test_exclude_skips_inputs_already_done(tmp_path, opts):
     done = {str(tmp_path / "a.html")}
     records, summary = _records([str(tmp_path)], opts, exclude=done)
     assert str(tmp_path / "a.html") not in {r.source for r in records}
-    assert summary.skipped == 1 and summary.ok == 5
+    assert summary.already_done == 1 and summary.skipped == 0 and summary.ok == 5
+    assert "5 ok, 0 errors, 0 skipped, 1 already done in" in summary.line()
 
 
 def test_bad_options_fail_early(model_path):
@@ -472,10 +474,13 @@ def test_safe_names_never_escape_or_hide():
     assert batch.safe_name("x" * 300) != batch.safe_name("x" * 299 + "y")
 
 
-def test_interrupted_run_leaves_the_old_output_and_no_temp_file(tmp_path, opts, monkeypatch):
+@pytest.mark.parametrize("name", ["out.jsonl", "out.txt"])
+def test_interrupted_run_leaves_the_old_output(tmp_path, opts, monkeypatch, name):
+    """Ctrl-C midway: the old output is untouched; JSON lines keep the records so far in OUT.part, text leaves
+    nothing."""
     page = tmp_path / "page.html"
     page.write_bytes(PAGE)
-    out = tmp_path / "out.jsonl"
+    out = tmp_path / name
     out.write_text("previous\n")
     real = batch.process_chunk
     calls = []
@@ -490,7 +495,63 @@ def test_interrupted_run_leaves_the_old_output_and_no_temp_file(tmp_path, opts, 
     with pytest.raises(KeyboardInterrupt):
         batch.run_batch([str(page)] * 3, BatchConfig(options=opts, output=str(out), chunk_size=1))
     assert out.read_text() == "previous\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl", "page.html"]
+    if name.endswith(".jsonl"):
+        part = tmp_path / "out.jsonl.part"
+        assert [json.loads(line)["source"] for line in part.read_text().splitlines()] == [str(page)]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl", "out.jsonl.part", "page.html"]
+    else:
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt", "page.html"]
+
+
+def _pages(tmp_path: Path, n: int) -> list[str]:
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for i in range(n):
+        (folder / f"p{i:02d}.html").write_bytes(PAGE.replace(b"footbridge", f"footbridge {i}".encode()))
+    (folder / "broken.html.gz").write_bytes(gzip.compress(PAGE)[:200])  # a cut archive: an error record
+    return sorted(str(p) for p in folder.iterdir())
+
+
+def test_resume_keeps_complete_records_drops_the_cut_line_and_does_the_rest(tmp_path, opts):
+    sources = _pages(tmp_path, 6)
+    out = tmp_path / "out.jsonl"
+    part = tmp_path / "out.jsonl.part"
+    full, _ = _records(sources, dataclasses.replace(opts, as_json=True))
+    lines = [r.output if r.ok else r.error_json() for r in full]
+    # An interrupted run: three whole records and a cut one.
+    part.write_text("\n".join(lines[:3]) + "\n" + lines[3][:25], encoding="utf-8")
+    summary = batch.run_batch(sources, BatchConfig(options=opts, output=str(out), resume=True))
+    assert [r.ok for r in full].count(False) == 1  # broken.html.gz, among the records kept from the first run
+    assert (summary.already_done, summary.ok, summary.errors) == (3, len(sources) - 3, 0)
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(r["source"] for r in got) == sorted(sources)  # every input exactly once
+    assert out.read_text().splitlines() == lines  # same records, same order (the done ones came first)
+    assert not part.exists()
+    # Resuming a finished output does nothing more and leaves it as it was.
+    summary = batch.run_batch(sources, BatchConfig(options=opts, output=str(out), resume=True))
+    assert (summary.already_done, summary.ok, summary.errors) == (len(sources), 0, 0)
+    assert out.read_text().splitlines() == lines
+
+
+def test_without_resume_an_old_part_file_is_started_afresh(tmp_path, opts):
+    sources = _pages(tmp_path, 2)
+    out = tmp_path / "out.jsonl"
+    (tmp_path / "out.jsonl.part").write_text('{"source": "stale"}\n')
+    batch.run_batch(sources, BatchConfig(options=opts, output=str(out)))
+    assert [json.loads(line)["source"] for line in out.read_text().splitlines()] == sources
+
+
+def test_resume_needs_a_jsonl_file_and_one_run_per_output(tmp_path, opts):
+    sources = _pages(tmp_path, 1)
+    for output in (None, str(tmp_path / "dir") + "/", str(tmp_path / "out.txt")):
+        with pytest.raises(ValueError, match="--resume needs a JSON-lines output"):
+            batch.run_batch(sources, BatchConfig(options=opts, output=output, resume=True))
+    holder = batch.PartFile(tmp_path / "out.jsonl")
+    try:
+        with pytest.raises(ValueError, match="another run is writing"):
+            batch.run_batch(sources, BatchConfig(options=opts, output=str(tmp_path / "out.jsonl")))
+    finally:
+        holder.abort()
 
 
 def test_atomic_write_replaces_whole_files(tmp_path):

@@ -237,3 +237,47 @@ def test_extract_resource_guards(tmp_path):
     res = runner.invoke(app, ["extract", str(page), "--max-bytes", "100", "-q"])
     assert res.exit_code == 1
     assert "limit" in res.output
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_killed_batch_resumes_to_exactly_one_record_per_input(model_path, tmp_path, jobs):
+    """SIGKILL a batch midway (no clean-up at all), then --resume: every input ends up with exactly one record."""
+    import gzip
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pages = sorted((SAMPLE / "pages").glob("*.html"))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(400):
+        (folder / f"p{i:03d}.html").write_bytes(pages[i % len(pages)].read_bytes())
+    (folder / "p999.html.gz").write_bytes(gzip.compress(pages[0].read_bytes())[:200])  # a cut archive: an error
+    out = tmp_path / "out.jsonl"
+    part = tmp_path / "out.jsonl.part"
+    cmd = [sys.executable, "-m", "bpdetect", "extract", str(folder), "-o", str(out), "--model", str(model_path),
+           "-i", "html", "--chunk-size", "1", "-j", jobs, "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if part.exists() and part.read_bytes().count(b"\n") >= 40:
+            break
+        time.sleep(0.005)
+    assert proc.poll() is None, "the batch ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole tree: workers too
+    proc.wait()
+    assert not out.exists()  # never a half-written output
+    before = part.read_bytes().count(b"\n")
+    assert 40 <= before < 401
+
+    res = runner.invoke(app, [*cmd[3:], "--resume"])
+    assert res.exit_code == 1, res.output  # the broken .gz input is an error record
+    records = _lines(out.read_text())
+    sources = sorted(str(p) for p in folder.iterdir())
+    assert sorted(r["source"] for r in records) == sources  # each input exactly once
+    assert sum("error" in r for r in records) == 1
+    assert not part.exists()
+    done = int(res.output.split(" already done")[0].rsplit(", ", 1)[1])
+    assert before - 1 <= done <= before  # the killed run's complete records were kept (a cut last line is not)
