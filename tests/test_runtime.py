@@ -415,3 +415,43 @@ def test_extract_on_the_default_models_imports_no_sklearn_or_scipy(pure):
 def test_an_npz_model_under_another_suffix_loads_as_its_sidecar_says(tiny_npz, tmp_path):
     path = _install(tmp_path / "renamed.skops", tiny_npz[1].read_bytes(), tiny_npz[1])
     assert isinstance(load_model(path).classifier, RuntimeClassifier)
+
+
+class _Payload:
+    """Unpickling this runs code: it would create the marker file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_model_files_crafted_to_run_code_do_not_run_it(tiny_npz, tmp_path):
+    """Model files whose sidecars match them (an attacker controls both) but which would run code when unpickled."""
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(_Payload(marker))
+    pickle.loads(payload)  # the payload is live: unpickling it does create the marker...
+    assert marker.exists()
+    marker.unlink()  # ...so its absence below means no loader unpickled it
+
+    good = _arrays(tiny_npz[1])
+    npy = io.BytesIO()
+    np.lib.format.write_array(npy, np.array([_Payload(marker)], dtype=object), allow_pickle=True)
+    members = {**{f"{k}.npy": _npy(v) for k, v in good.items()}, "stage1_gain.npy": npy.getvalue()}
+    cases = {
+        "object-array.npz": _npz_of(members),  # numpy would unpickle the array with allow_pickle=True
+        "raw-pickle.npz": payload,  # a pickle under the model's name
+        "raw-pickle.skops": payload,
+    }
+    import skops.io as sio  # a skops file holding a reference to a function that a loader would call
+
+    skops_path = tmp_path / "function.skops"
+    sio.dump({"stage1": Path.touch, "args": str(marker)}, skops_path)
+    cases["function.skops"] = skops_path.read_bytes()
+    for name, data in cases.items():
+        container = "skops" if name.endswith(".skops") else "npz"
+        path = _install(tmp_path / name, data, tiny_npz[1], container=container, format_version=2)
+        with pytest.raises(ModelError):
+            load_model(path)
+        assert not marker.exists(), name
