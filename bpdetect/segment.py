@@ -610,7 +610,11 @@ def segment_text(text: str | bytes, *, max_blocks: int | None = None, max_bytes:
     )
 
 
-_HTML_START_RE = re.compile(r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|\?xml)\b", re.I | re.S)
+# Leading comments are skipped one by one, each ending at its first "-->": the group cannot stretch a comment over
+# a later "-->" (with ".*?" it could, and a page starting with n comments and no <html> took 2^n steps to reject).
+_HTML_START_RE = re.compile(
+    r"^\s*(?:<!--(?:[^-]|-(?!->))*-->\s*)*<(?:!doctype\s+html|html|head|body|\?xml)\b", re.I | re.S
+)
 _TAG_RE = re.compile(
     r"</?(?:p|div|span|a|br|li|ul|ol|table|tr|td|h[1-6]|html|body|head|meta|script|style|link|img|section|article|"
     r"nav|header|footer|main|form|input|strong|em|b|i)\b[^<>]{0,500}>",

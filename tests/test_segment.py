@@ -453,6 +453,22 @@ def test_looks_like_html_bytes_shortcut_agrees_with_decoding(pieces: list[bytes]
     assert looks_like_html(doc) == looks_like_html(text)
 
 
+def test_many_leading_comments_are_sniffed_in_linear_time() -> None:
+    """Found by benchmarks/fuzz.py: n leading comments and no <html> took 2^n steps (30 comments: ~1,000 s)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from bpdetect.segment import looks_like_html as f\n"
+        "for k in (30, 60, 1500):\n"
+        "    doc = '<!-- c -->' * k + '<p>x</p>'\n"
+        "    assert not f(doc) and not f(doc.encode())\n"
+        "    assert f('<!-- c -->' * k + '<html>') and f(('<!-- c -->' * k + '<html>').encode())\n"
+    )
+    # In a child process with a deadline, so a regression fails here instead of hanging the suite.
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
 def test_segment_auto_and_override() -> None:
     html = "<p>one</p><p>two</p>"
     assert segment(html).source == "html"
