@@ -869,23 +869,43 @@ def _executor(jobs: int, pool: str) -> tuple[Any, bool]:
     return get_reusable_executor(max_workers=jobs, env=_ONE_THREAD_ENV), False
 
 
+# Chunks per worker that may be submitted and not finished (enough to keep it fed), and that may be submitted and not
+# yet handed on: a worker can run that far ahead of a slow chunk at the head of the line (a 5 MB page takes a
+# second) before it waits. Results held here stay bounded: 8 chunks of at most CHUNK_MAX_BYTES of input per worker.
+_BUSY_PER_WORKER = 2
+_AHEAD_PER_WORKER = 8
+
+
 def _parallel(chunks: Iterator[list[Item]], opts: Options, jobs: int, pool: str = "auto") -> Iterator[list[Record]]:
     """Chunks through worker processes (see _executor), results in input order.
 
-    At most 2 chunks per worker are submitted and not yet handed on (joblib's Parallel would keep dispatching while
-    a slow chunk holds the head of the line, buffering results without bound); the sources are read here, in the
-    calling thread, as the window moves.
+    Submission follows completions, not the order of hand-over: while a slow chunk holds the head of the line the
+    other workers go on with later chunks, up to _AHEAD_PER_WORKER (joblib's Parallel would buffer without bound).
+    The sources are read here, in the calling thread, as the window moves.
     """
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     executor, owned = _executor(jobs, pool)
     window: deque[Any] = deque()
+    source = iter(chunks)
+    exhausted = False
     finished = False
     try:
-        for chunk in chunks:
-            window.append(executor.submit(_worker_chunk, chunk, opts))
-            if len(window) >= 2 * jobs:
+        while True:
+            while not exhausted and len(window) < _AHEAD_PER_WORKER * jobs:
+                if sum(not f.done() for f in window) >= _BUSY_PER_WORKER * jobs:
+                    break
+                chunk = next(source, None)
+                if chunk is None:
+                    exhausted = True
+                    break
+                window.append(executor.submit(_worker_chunk, chunk, opts))
+            if not window:
+                break
+            if window[0].done() or exhausted or len(window) >= _AHEAD_PER_WORKER * jobs:
                 yield window.popleft().result()
-        while window:
-            yield window.popleft().result()
+            else:  # a worker is free only when some chunk finishes: wait for that, then top up
+                wait([f for f in window if not f.done()], return_when=FIRST_COMPLETED)
         finished = True
     finally:
         for future in window:  # stopped early (an error, Ctrl-C, the caller closed the generator)
