@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_features import mk  # a block with its counts filled in from its text
 
 from bpdetect import _speedups
 from bpdetect import features as F
@@ -76,23 +77,6 @@ def assert_same(blocks: Sequence[Block], label: str = "") -> None:
     diff = np.argwhere(got.view(np.uint32) != want.view(np.uint32))
     names = sorted({F.FEATURE_NAMES[j] for j in diff[:, 1]}) if diff.size else []
     assert not names, f"{label}: columns differ: {names[:8]}"
-
-
-def mk(text: str, index: int = 0, **kw: object) -> Block:
-    """A block with rough counts filled in from its text (exactness does not depend on them)."""
-    fields: dict[str, object] = {
-        "text": text,
-        "index": index,
-        "tag": "p",
-        "path": "html/body/div/p",
-        "depth": 3,
-        "n_chars": len(text),
-        "n_words": len(text.split()),
-        "n_digits": sum(c.isdigit() for c in text),
-        "n_upper": sum(c.isupper() for c in text),
-    }
-    fields.update(kw)
-    return Block(**fields)  # type: ignore[arg-type]
 
 
 # Texts chosen to hit the edge cases of the per-character and per-token code.
