@@ -516,14 +516,60 @@ class Options:
     max_blocks: int | None = MAX_BLOCKS  # blocks segmented per page (None: no limit)
 
 
-@dataclass(frozen=True, slots=True)
 class Record:
-    """The outcome of one input: its rendered output, or an error reason."""
+    """The outcome of one input: its rendered output, or an error reason (immutable).
 
+    ``output`` is rendered in Options.fmt, or one JSON object (no newline) when Options.as_json. Worker processes send
+    it as UTF-8 bytes (see ``packed``): the parent then neither decodes it when unpickling nor encodes it again when
+    writing a file (``encoded``), which for a corpus run is most of the parent's work. ``output`` decodes on access.
+    """
+
+    __slots__ = ("_output", "error", "source", "url")
     source: str
     url: str | None
-    output: str | None = None  # rendered in Options.fmt, or one JSON object (no newline) when Options.as_json
-    error: str | None = None
+    error: str | None
+
+    def __init__(
+        self, source: str, url: str | None, output: str | bytes | None = None, error: str | None = None
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "source", source)
+        set_(self, "url", url)
+        set_(self, "_output", output)
+        set_(self, "error", error)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Record is immutable (cannot set {name!r})")
+
+    @property
+    def output(self) -> str | None:
+        """The rendered output (None for an error record)."""
+        out = self._output
+        return out.decode("utf-8", "surrogatepass") if isinstance(out, bytes) else out
+
+    def encoded(self) -> bytes | None:
+        """The rendered output as UTF-8 bytes (None for an error record)."""
+        out = self._output
+        return out.encode("utf-8", "surrogatepass") if isinstance(out, str) else out
+
+    def packed(self) -> Record:
+        """The same record holding its output as UTF-8 bytes: what a worker process sends back."""
+        return self if not isinstance(self._output, str) else Record(self.source, self.url, self.encoded(), self.error)
+
+    def _key(self) -> tuple[str, str | None, str | None, str | None]:
+        return (self.source, self.url, self.output, self.error)
+
+    def __eq__(self, other: object) -> bool:
+        return self._key() == other._key() if isinstance(other, Record) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Record(source={self.source!r}, url={self.url!r}, output={self.output!r}, error={self.error!r})"
+
+    def __reduce__(self) -> tuple[type[Record], tuple[str, str | None, str | bytes | None, str | None]]:
+        return (Record, (self.source, self.url, self._output, self.error))
 
     @property
     def ok(self) -> bool:
@@ -732,10 +778,10 @@ def process_chunk(items: Sequence[Item], opts: Options, detector: Detector | Non
 
 
 def _worker_chunk(items: Sequence[Item], opts: Options) -> list[Record]:
-    """process_chunk in a worker process: one thread, the process's cached Detector."""
+    """process_chunk in a worker process: one thread, the process's cached Detector; outputs go back as UTF-8."""
     _limit_worker_threads()
     tune_malloc()  # the environment already did it where the executor started the worker; a no-op then
-    return process_chunk(items, opts)
+    return [rec.packed() for rec in process_chunk(items, opts)]
 
 
 def _chunks(
@@ -833,9 +879,7 @@ def _fork_safe() -> bool:
     import threading
 
     return (
-        sys.platform == "linux"
-        and "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1
+        sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
     )
 
 
@@ -1092,11 +1136,20 @@ class StreamWriter(_Writer):
         self.as_json = as_json or fmt == "json"
         self.several = several
         self._n = 0
+        # The binary layer under a UTF-8 text stream: JSON lines are written there as bytes (Record.encoded).
+        buffer = getattr(stream, "buffer", None)
+        utf8 = (getattr(stream, "encoding", None) or "").lower().replace("_", "-") in ("utf-8", "utf8")
+        self._bytes: IO[bytes] | None = buffer if utf8 and getattr(stream, "errors", "") == "strict" else None
 
     def write(self, rec: Record) -> None:
         """Write one record."""
         if self.as_json:
-            self.stream.write((rec.output if rec.ok else rec.error_json()) + "\n")
+            data = rec.encoded() if rec.ok and self._bytes is not None else None
+            if data is not None and self._bytes is not None:
+                self.stream.flush()  # whatever went through the text layer first (a no-op after our own records)
+                self._bytes.write(data + b"\n")
+            else:
+                self.stream.write((rec.output if rec.ok else rec.error_json()) + "\n")
         elif rec.ok:
             out = rec.output or ""
             if self.several:

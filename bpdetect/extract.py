@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from importlib import resources
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -135,14 +136,20 @@ class Detector:
         """An Extraction from a Document and its blocks' scores (as from ``score_documents``) at a threshold."""
         if not document.blocks:
             return Extraction(
-                text="", title=document.title, blocks=(), source=document.source, encoding=document.encoding,
+                text="",
+                title=document.title,
+                blocks=(),
+                source=document.source,
+                encoding=document.encoding,
                 truncated=document.truncated,
             )
         thr = self.bundle(document.source).threshold_for(threshold)
         if len(probs) != len(document.blocks):
             raise ValueError(f"{len(probs)} scores for {len(document.blocks)} blocks")
-        new = tuple.__new__  # ScoredBlock's own __new__ is a Python function; building the tuple directly is faster
-        scored = tuple(new(ScoredBlock, (b, p, p >= thr)) for b, p in zip(document.blocks, probs.tolist(), strict=True))
+        # ScoredBlock's own __new__ is a Python function: tuple.__new__ mapped over the fields builds every block's
+        # tuple at C level, with no Python frame per block.
+        fields = zip(document.blocks, probs.tolist(), (probs >= thr).tolist(), strict=True)
+        scored = tuple(map(tuple.__new__, repeat(ScoredBlock), fields))
         return Extraction(
             text=assemble_text(scored),
             title=document.title,

@@ -399,6 +399,45 @@ def test_bad_options_fail_early(model_path):
     batch.validate_options(Options(input="text", threshold="precision"))  # the shipped models have
 
 
+def test_records_travel_as_utf8_and_read_back_the_same():
+    import pickle
+
+    rec = batch.Record("a.html", "https://x.test/", output='{"text": "Grüße 😀 \\u2028 ok"}')
+    packed = rec.packed()
+    assert packed._output == rec.output.encode("utf-8")  # what a worker sends back
+    back = pickle.loads(pickle.dumps(packed))
+    assert back == rec and hash(back) == hash(rec) and back.output == rec.output and type(back.output) is str
+    assert back.encoded() == rec.encoded() == rec.output.encode("utf-8")
+    assert "Grüße" in repr(back) and back.ok
+    error = batch.Record("b.html", None, error="no such file")
+    assert error.packed() is error and error.encoded() is None and not error.ok
+    assert rec != error and rec != ("a.html", None)
+    with pytest.raises(AttributeError, match="immutable"):
+        rec.source = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_jsonl_stream_writer_gives_the_same_bytes_for_text_and_packed_records(packed):
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", newline="\n", write_through=False)
+    stream.write("# a line someone wrote first, not flushed\n")
+    writer = batch.StreamWriter(stream, "json", as_json=True)
+    records = [
+        batch.Record("a", None, output='{"text": "café"}'),
+        batch.Record("b", None, error="broken"),
+        batch.Record("c", "https://c.test/", output='{"text": "naïve"}'),
+    ]
+    for rec in records:
+        writer.write(rec.packed() if packed else rec)
+    stream.flush()
+    assert raw.getvalue().decode("utf-8").splitlines() == [
+        "# a line someone wrote first, not flushed",
+        '{"text": "café"}',
+        '{"source": "b", "error": "broken"}',
+        '{"text": "naïve"}',
+    ]
+
+
 # ---------------------------------------------------------------------------------------------------- writers
 
 
