@@ -155,3 +155,29 @@ def test_speed_cli_rounds_on_sample(capsys) -> None:
         assert r["seconds_median"] > 0 and r["peak_pss_mb"] > 0
     assert len(cli["jobs2"]["speedup_per_turn"]) == 1
     assert "turn 1: split" in capsys.readouterr().err
+
+
+def test_dumps_benchmark_counts_wrong_lines(tmp_path, capsys):
+    import json
+
+    import dumps
+
+    if not quality.default_model_exists("text"):
+        pytest.skip("no shipped text model")
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    lines = ["Menu", "Harbour footbridge reopens", *ARTICLE, "Leave a Reply", "Source link"]
+    (folder / "page.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    meta = {"title": lines[1], "article": ARTICLE, "clutter": ["Menu", "Leave a Reply", "Source link"]}
+    (folder / "page.json").write_text(json.dumps(meta), encoding="utf-8")
+    out = tmp_path / "dumps.json"
+    assert dumps.main(["--dumps", str(folder), "--json", str(out)]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    (result,) = report["fixtures"]
+    assert result["lines"] == len(lines)
+    # Every wrong line is counted once, under its kind, and the totals add up.
+    wrong = result["wrong"]
+    assert result["clutter_kept"] == sum(w[0] == "KEEP" for w in wrong)
+    assert result["article_dropped"] + result["headline_dropped"] == sum(w[0] == "DROP" for w in wrong)
+    assert report["clean"] == (not wrong)
+    assert f"{report['clean']}/1 fixtures clean" in capsys.readouterr().out

@@ -21,23 +21,35 @@ from bpdetect.records import Extraction
 
 DUMPS = Path(__file__).resolve().parent / "fixtures" / "dumps"
 FIXTURES = sorted(p.stem for p in DUMPS.glob("*.txt"))
-# Fixtures where the shipped text model still keeps one clutter line (measured 2026-11-27, feature schema v4): a site
-# name above the menu ("Harlow Creek Gazette"), a press-release dateline, "Did you make this recipe? Tag @... on
-# Instagram!", a byline name cut onto its own line ("John"), a "Latest:" ticker title. Strict: a model that fixes one
-# makes its test fail until it is removed here.
+# Fixtures where the shipped text model still keeps clutter lines (measured 2026-11-28, feature schema v4). The first
+# eight fixtures were written with the model at hand; the last four (fr-*, md-*, newsletter-*, sports-*) were written
+# blind, by someone who never ran a model on them, as a fresh held-out check. Kept clutter: a site name above the
+# menu ("Harlow Creek Gazette", "The Hive Ledger"), a press-release dateline, "Did you make this recipe? Tag @... on
+# Instagram!", a byline name cut onto its own line ("John"), a "Latest:" ticker title, ad labels between paragraphs
+# ("Publicité", "Advertisement"), subscription and author pitches written as sentences, a bare inline link to another
+# story, "Explore more on these topics", a markdown "Skip to content" link and a table-of-contents entry. Strict: a
+# model that fixes one makes its test fail until it is removed here.
 KEEPS_CLUTTER = {
+    "fr-passerelle-vernac",
     "local-news-water-main",
+    "md-tutorial-systemd-timer",
+    "newsletter-hive-supersedure",
     "press-release-robotics-plant",
     "recipe-banana-bread-comments",
+    "sports-match-report-rovers",
     "textnodes-howto-descale-espresso",
     "wp-news-pool-rebuild",
 }
+# Article lines dropped: the code lines of a markdown tutorial ("[Timer]", "OnCalendar=*-*-* 02:30:00", ...).
+DROPS_ARTICLE = {"md-tutorial-systemd-timer"}
+# Headline dropped (0.09): a match report whose headline sits above a split scoreboard, byline and date lines.
+DROPS_HEADLINE = {"sports-match-report-rovers"}
 
 
-def _known_gaps(names: list[str]) -> list:
-    """Parameters for the clutter tests, marked as expected failures where the model is known to fall short."""
-    mark = pytest.mark.xfail(strict=True, reason="the shipped text model keeps 1-2 clutter lines of this dump")
-    return [pytest.param(n, marks=mark) if n in KEEPS_CLUTTER else n for n in names]
+def _known_gaps(names: list[str], gaps: set[str] = KEEPS_CLUTTER) -> list:
+    """Parameters for a test, marked as expected failures where the model is known to fall short."""
+    mark = pytest.mark.xfail(strict=True, reason="a known gap of the shipped text model on this dump")
+    return [pytest.param(n, marks=mark) if n in gaps else n for n in names]
 
 
 @dataclass(frozen=True)
@@ -98,7 +110,7 @@ def test_fixture_sorts_every_line(name: str) -> None:
     assert len(fx.extraction.blocks) == len(fx.lines)
 
 
-@pytest.mark.parametrize("name", FIXTURES)
+@pytest.mark.parametrize("name", _known_gaps(FIXTURES, DROPS_ARTICLE))
 def test_article_paragraphs_come_out_whole(name: str) -> None:
     fx = load(name)
     dropped = [ln for ln, keep in zip(fx.lines, fx.kept(), strict=True) if ln in fx.article and not keep]
@@ -116,7 +128,7 @@ def test_every_clutter_line_goes(name: str) -> None:
     assert [ln for ln in fx.extraction.text.splitlines() if ln in fx.clutter] == []
 
 
-@pytest.mark.parametrize("name", FIXTURES)
+@pytest.mark.parametrize("name", _known_gaps(FIXTURES, DROPS_HEADLINE))
 def test_headline_is_kept(name: str) -> None:
     fx = load(name)
     assert fx.kept()[fx.lines.index(fx.title)], f"headline dropped: {fx.title!r}"
