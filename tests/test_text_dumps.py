@@ -21,29 +21,36 @@ from bpdetect.records import Extraction
 
 DUMPS = Path(__file__).resolve().parent / "fixtures" / "dumps"
 FIXTURES = sorted(p.stem for p in DUMPS.glob("*.txt"))
-# Fixtures where the shipped text model still keeps clutter lines (measured 2026-11-28, feature schema v4). The first
-# eight fixtures were written with the model at hand; the last four (fr-*, md-*, newsletter-*, sports-*) were written
-# blind, by someone who never ran a model on them, as a fresh held-out check. Kept clutter: a site name above the
-# menu ("Harlow Creek Gazette", "The Hive Ledger"), a press-release dateline, "Did you make this recipe? Tag @... on
-# Instagram!", a byline name cut onto its own line ("John"), a "Latest:" ticker title, ad labels between paragraphs
-# ("Publicité", "Advertisement"), subscription and author pitches written as sentences, a bare inline link to another
-# story, "Explore more on these topics", a markdown "Skip to content" link and a table-of-contents entry. Strict: a
-# model that fixes one makes its test fail until it is removed here.
+# Known gaps of the shipped text model (measured 2026-11-28, feature schema v4). The first eight fixtures were written
+# with the model at hand; the other eight were written blind, in two rounds of four, by someone who never ran a model
+# on them: a fresh held-out check each (round 1: fr-*, md-*, newsletter-*, sports-*; round 2: gov-*, medium-*, pt-*,
+# review-*). Strict: a model that fixes one makes its test fail until it is removed here.
+# Clutter kept: site names above the menu ("Harlow Creek Gazette", "The Hive Ledger"), a press-release dateline,
+# "Did you make this recipe? Tag @... on Instagram!", a byline name cut onto its own line ("John"), a "Latest:" ticker
+# title, ad labels between paragraphs ("Publicité", "Advertisement", "Continua após a publicidade"), subscription and
+# author pitches written as sentences, bare or labelled inline links to other stories, "Explore more on these topics",
+# a markdown "Skip to content" link, a table-of-contents entry, a long "Publicado em ... | Atualizado em ..." line.
 KEEPS_CLUTTER = {
     "fr-passerelle-vernac",
     "local-news-water-main",
     "md-tutorial-systemd-timer",
     "newsletter-hive-supersedure",
     "press-release-robotics-plant",
+    "pt-ciclovia-beira-rio",
     "recipe-banana-bread-comments",
+    "review-stick-vacuum-airglide",
     "sports-match-report-rovers",
     "textnodes-howto-descale-espresso",
     "wp-news-pool-rebuild",
 }
-# Article lines dropped: the code lines of a markdown tutorial ("[Timer]", "OnCalendar=*-*-* 02:30:00", ...).
-DROPS_ARTICLE = {"md-tutorial-systemd-timer"}
-# Headline dropped (0.09): a match report whose headline sits above a split scoreboard, byline and date lines.
-DROPS_HEADLINE = {"sports-match-report-rovers"}
+# Article lines dropped: the code lines of a markdown tutorial ("[Timer]", "OnCalendar=*-*-* 02:30:00", ...), one
+# item of a zone schedule list, a review's "Cons" heading and list.
+DROPS_ARTICLE = {"gov-leaf-collection-notice", "md-tutorial-systemd-timer", "review-stick-vacuum-airglide"}
+# Headline dropped: a match report whose headline sits above a split scoreboard, byline and date lines (0.09); a
+# headline with a date in it ("... Begins October 21: ...", 0.002), which the label policy's date rule calls a meta
+# line.
+DROPS_HEADLINE = {"gov-leaf-collection-notice", "sports-match-report-rovers"}
+ANY_GAP = KEEPS_CLUTTER | DROPS_ARTICLE | DROPS_HEADLINE
 
 
 def _known_gaps(names: list[str], gaps: set[str] = KEEPS_CLUTTER) -> list:
@@ -134,7 +141,7 @@ def test_headline_is_kept(name: str) -> None:
     assert fx.kept()[fx.lines.index(fx.title)], f"headline dropped: {fx.title!r}"
 
 
-@pytest.mark.parametrize("name", _known_gaps(FIXTURES))
+@pytest.mark.parametrize("name", _known_gaps(FIXTURES, ANY_GAP))
 def test_line_level_precision_and_recall(name: str) -> None:
     fx = load(name)
     precision, recall = line_scores(fx)
