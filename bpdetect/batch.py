@@ -512,6 +512,7 @@ class Options:
     threshold: float | str | None = None  # a number or a preset name; None for the model's default
     model: str | None = None  # a model file; None for the shipped defaults
     force: bool = False  # load a model whose library versions differ
+    rules: bool = True  # drop kept boilerplate lines (bpdetect.boilerplate); False: the model decides alone
     as_json: bool = False  # render every record as one JSON line (JSONL outputs), whatever ``fmt`` is
     max_blocks: int | None = MAX_BLOCKS  # blocks segmented per page (None: no limit)
 
@@ -602,21 +603,23 @@ class Summary:
         return f"{self.ok} ok, {self.errors} {err}, {self.skipped} skipped{done} in {self.seconds:.1f} s"
 
 
-_DETECTORS: dict[tuple[str | None, bool], Detector] = {}
+_DETECTORS: dict[tuple[str | None, bool, bool], Detector] = {}
 _THREADS_LIMITED = False
 
 
-def get_detector(model: str | None = None, force: bool = False) -> Detector:
+def get_detector(model: str | None = None, force: bool = False, rules: bool = True) -> Detector:
     """The Detector of this process for a model file (or the shipped defaults), loaded once and cached."""
     from .extract import Detector
 
-    key = (model, force)
+    key = (model, force, rules)
     det = _DETECTORS.get(key)
     if det is None:
         if model:
-            det = Detector.load(model, allow_version_mismatch=force)
+            det = Detector.load(model, allow_version_mismatch=force, boilerplate_rules=rules)
+        elif force or not rules:
+            det = Detector(allow_version_mismatch=force, boilerplate_rules=rules)
         else:
-            det = Detector(allow_version_mismatch=True) if force else Detector.default()
+            det = Detector.default()
         _DETECTORS[key] = det
     return det
 
@@ -649,7 +652,8 @@ def validate_options(opts: Options) -> None:
     if opts.input not in ("auto", "html", "text"):
         raise ValueError(f"input must be 'auto', 'html' or 'text', not {opts.input!r}")
     parse_threshold(opts.threshold)
-    loaded = {b.input: b for b in get_detector(opts.model, opts.force)._bundles.values()} if opts.model else {}
+    det = get_detector(opts.model, opts.force, opts.rules) if opts.model else None
+    loaded = {b.input: b for b in det._bundles.values()} if det is not None else {}
     if not isinstance(opts.threshold, str):
         return
     for kind in ("html", "text") if opts.input == "auto" else (opts.input,):
@@ -763,7 +767,7 @@ def _render(ext: Extraction, item: Item, opts: Options) -> str:
 
 def process_chunk(items: Sequence[Item], opts: Options, detector: Detector | None = None) -> list[Record]:
     """Extract and render a chunk of (non-skipped) items into records, in order."""
-    det = detector or get_detector(opts.model, opts.force)
+    det = detector or get_detector(opts.model, opts.force, opts.rules)
     records = []
     results = extract_items(items, det, input=opts.input, threshold=opts.threshold, max_blocks=opts.max_blocks)
     for item, res in zip(items, results, strict=True):

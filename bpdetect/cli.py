@@ -133,6 +133,13 @@ def extract(
     ] = None,
     model: Annotated[Path | None, typer.Option(help="A model file (.npz or .skops, with its .json sidecar).")] = None,
     force: Annotated[bool, typer.Option(help="Load a model even if its library versions differ.")] = False,
+    rules: Annotated[
+        bool,
+        typer.Option(
+            "--rules/--no-rules",
+            help="Drop boilerplate lines the model kept (ad labels, skip links, 'Related Posts', 'READ MORE: ...').",
+        ),
+    ] = True,
     progress: Annotated[
         bool | None,
         typer.Option(
@@ -175,6 +182,7 @@ def extract(
             threshold=thr,
             model=str(model) if model else None,
             force=force,
+            rules=rules,
             max_blocks=max_blocks,
         )
         batch.validate_options(opts)

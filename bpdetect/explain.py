@@ -16,6 +16,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from .boilerplate import boilerplate_rule
 from .extract import Detector, Threshold
 from .features import FEATURE_NAMES, featurize
 from .persist import ModelBundle
@@ -178,10 +179,13 @@ def _block_html(sb: ScoredBlock, features: str) -> str:
     b = sb.block
     cls = "kept" if sb.is_content else "dropped"
     badge = "KEPT" if sb.is_content else "DROPPED"
+    rule = boilerplate_rule(b.text) if not sb.is_content else None
+    # The score may be above the threshold: a boilerplate rule dropped the block, and says which.
+    why = "" if rule is None else f'<span class="rule">boilerplate: {_esc(rule)}</span>'
     return (
         f'<section class="block {cls}" id="b{b.index}" tabindex="0" '
         f'style="background:{score_color(sb.score, _TINT_WHITE)}"><div class="meta">'
-        f'<span class="badge {cls}">{badge}</span>'
+        f'<span class="badge {cls}">{badge}</span>{why}'
         f'<span class="score" style="background:{score_color(sb.score)}">{sb.score:.3f}</span> {_kind_details(b)}</div>'
         f'<div class="text">{_esc(b.text)}</div>{features}</section>'
     )
@@ -221,7 +225,7 @@ def _legend(threshold: float) -> str:
         f'<span class="scale" style="background:linear-gradient(to right, {stops})">'
         f'<span class="tick" style="left:{threshold:.2%}" title="threshold {threshold:.3f}"></span></span>'
         f'<span>1</span> <span class="badge kept">KEPT</span> score ≥ {threshold:.3f} '
-        '<span class="badge dropped">DROPPED</span> below</div>'
+        '<span class="badge dropped">DROPPED</span> below, or a boilerplate line (named beside the badge)</div>'
     )
 
 
@@ -277,6 +281,7 @@ dt{{color:#555}} dd{{margin:0}}
 .badge{{display:inline-block;padding:1px 7px;border-radius:3px;color:#fff;font-size:12px;font-weight:700;
 letter-spacing:.04em}}
 .badge.kept{{background:{KEPT_COLOR}}} .badge.dropped{{background:{DROPPED_COLOR}}}
+.rule{{margin-left:6px;font-size:12px;font-style:italic;color:#444}}
 .toggle{{display:inline-block;margin-top:8px;font-size:13px;cursor:pointer;text-decoration:underline}}
 #hide-dropped{{position:absolute;left:-9999px}}
 #hide-dropped:checked~main .block.dropped{{display:none}}

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .boilerplate import drop_boilerplate
 from .features import featurize
 from .formats import blocks_to_text
 from .records import Document, Extraction, ScoredBlock
@@ -50,11 +51,14 @@ class Detector:
         text_model: str | Path | ModelBundle | None = None,
         *,
         allow_version_mismatch: bool = False,
+        boilerplate_rules: bool = True,
     ) -> None:
         self._sources: dict[str, str | Path | ModelBundle | None] = {"html": html_model, "text": text_model}
         self._bundles: dict[str, ModelBundle] = {}
         self._lock = threading.Lock()
         self.allow_version_mismatch = allow_version_mismatch
+        # Drop kept blocks that are fixed boilerplate phrases (see bpdetect.boilerplate); off: the model decides alone.
+        self.boilerplate_rules = boilerplate_rules
 
     @classmethod
     def default(cls) -> Detector:
@@ -65,12 +69,14 @@ class Detector:
             return cls._default
 
     @classmethod
-    def load(cls, path: str | Path, *, allow_version_mismatch: bool = False) -> Detector:
+    def load(
+        cls, path: str | Path, *, allow_version_mismatch: bool = False, boilerplate_rules: bool = True
+    ) -> Detector:
         """A Detector on a model file; it serves the input kind the model was trained for, the default the other."""
         from .persist import load_model  # models load on first use, not with `import bpdetect`
 
         bundle = load_model(path, allow_version_mismatch=allow_version_mismatch)
-        det = cls(allow_version_mismatch=allow_version_mismatch)
+        det = cls(allow_version_mismatch=allow_version_mismatch, boilerplate_rules=boilerplate_rules)
         det._sources[bundle.input] = bundle
         det._bundles[bundle.input] = bundle
         return det
@@ -148,7 +154,10 @@ class Detector:
             raise ValueError(f"{len(probs)} scores for {len(document.blocks)} blocks")
         # ScoredBlock's own __new__ is a Python function: tuple.__new__ mapped over the fields builds every block's
         # tuple at C level, with no Python frame per block.
-        fields = zip(document.blocks, probs.tolist(), (probs >= thr).tolist(), strict=True)
+        keep = (probs >= thr).tolist()
+        if self.boilerplate_rules:
+            keep = drop_boilerplate(document.blocks, keep)
+        fields = zip(document.blocks, probs.tolist(), keep, strict=True)
         scored = tuple(map(tuple.__new__, repeat(ScoredBlock), fields))
         return Extraction(
             text=assemble_text(scored),

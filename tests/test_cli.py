@@ -281,3 +281,16 @@ def test_killed_batch_resumes_to_exactly_one_record_per_input(model_path, tmp_pa
     assert not part.exists()
     done = int(res.output.split(" already done")[0].rsplit(", ", 1)[1])
     assert before - 1 <= done <= before  # the killed run's complete records were kept (a cut last line is not)
+
+
+def test_extract_boilerplate_rules_can_be_turned_off():
+    dump = (
+        b"The new footbridge over the river opened on Saturday after eighteen months of construction work.\n\n"
+        b"Advertisement\n\n"
+        b"Hundreds of residents crossed it in the first hour, and the mayor thanked the engineers for it.\n"
+    )
+    on = runner.invoke(app, ["extract", "-", "--input", "text", "-t", "0", "-q"], input=dump)
+    off = runner.invoke(app, ["extract", "-", "--input", "text", "-t", "0", "-q", "--no-rules"], input=dump)
+    assert on.exit_code == 0 and off.exit_code == 0, (on.output, off.output)
+    assert "Advertisement" not in on.stdout and "Hundreds of residents" in on.stdout
+    assert "Advertisement" in off.stdout

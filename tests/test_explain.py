@@ -12,6 +12,7 @@ import pytest
 from _models import SAMPLE, tiny_bundle
 from typer.testing import CliRunner
 
+from bpdetect.boilerplate import boilerplate_rule
 from bpdetect.cli import app
 from bpdetect.explain import (
     DROPPED_COLOR,
@@ -137,8 +138,13 @@ def test_score_colours_run_from_red_through_yellow_to_green():
 
 def test_threshold_presets_and_numbers_change_the_marks(detector):
     data = HTML_PAGE.read_bytes()
-    everything = build_explanation(data, detector=detector, threshold=0.0)
+    everything = build_explanation(data, detector=Detector(boilerplate_rules=False), threshold=0.0)
     assert everything.dropped == 0 and everything.kept == len(everything.extraction.blocks)
+    # With the boilerplate rules on, threshold 0 drops only the boilerplate lines, and the badge names the rule.
+    ruled = build_explanation(data, detector=detector, threshold=0.0)
+    dropped = [sb.block.text for sb in ruled.extraction.blocks if not sb.is_content]
+    assert dropped and all(boilerplate_rule(t) for t in dropped)
+    assert '<span class="rule">boilerplate: skip link</span>' in ruled.html
     strict = build_explanation(data, detector=detector, threshold="precision")
     loose = build_explanation(data, detector=detector, threshold="recall")
     assert strict.kept <= loose.kept

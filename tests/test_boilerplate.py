@@ -1,0 +1,98 @@
+"""Boilerplate-line rules: which lines they drop, which they leave to the model, and how the Detector applies them."""
+
+from __future__ import annotations
+
+import pytest
+
+from bpdetect.boilerplate import PROMO_MAX_WORDS, boilerplate_rule, drop_boilerplate
+from bpdetect.extract import Detector
+from bpdetect.segment import segment_text
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("Advertisement", "ad label"),
+        ("ADVERTISEMENT", "ad label"),
+        ("- Advertisement -", "ad label"),
+        ("### Advertisement", "ad label"),
+        ("Publicité", "ad label"),
+        ("Publicidade", "ad label"),
+        ("Anzeige", "ad label"),
+        ("Sponsored content", "ad label"),
+        ("Continua após a publicidade", "ad label"),
+        ("Story continues below advertisement", "ad label"),
+        ("Advertisement - scroll to continue", "ad label"),
+        ("Skip to content", "skip link"),
+        ("[Skip to main content](#main)", "skip link"),
+        ("Zum Inhalt springen", "skip link"),
+        ("Related Posts", "widget header"),
+        ("## You Missed", "widget header"),
+        ("You may also like:", "widget header"),
+        ("Leave a Reply Cancel reply", "widget header"),
+        ("Source link", "widget header"),
+        ("Explore more on these topics", "widget header"),
+        ("Artigos relacionados", "widget header"),
+        ("Share this:", "share label"),
+        ("Share on Facebook", "share label"),
+        ("READ MORE: Texas police arrest protesters in Austin", "read-also promo"),
+        ("Leia também: Câmara aprova reajuste da tarifa de ônibus", "read-also promo"),
+        ("Lire aussi : la passerelle rouvrira en juin", "read-also promo"),
+        (">> Related: The Best VPN Bundles", "read-also promo"),
+    ],
+)
+def test_boilerplate_lines_are_named(line: str, rule: str) -> None:
+    assert boilerplate_rule(line) == rule
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Advertising revenue fell five percent in the third quarter.",
+        "The advertisement ran for two weeks before it was pulled.",
+        "Share prices rose sharply on Monday.",
+        "Related work on this topic is discussed below.",
+        "Comments",  # too generic alone: left to the model
+        "Read more about the council's plans in our earlier report.",
+        "print()",
+        "",
+        # An article paragraph that opens with a promo label is not a promo.
+        "RELATED: GOProud's 2012 endorsees did not fare very well. Aside from the incumbents, most of the candidates "
+        "it backed lost their races by wide margins, and the group is now reviewing its approach for the next cycle.",
+        "Skip to content" + " and more" * 20,
+    ],
+)
+def test_content_lines_are_left_to_the_model(line: str) -> None:
+    assert boilerplate_rule(line) is None
+
+
+def test_a_promo_is_a_title_not_a_paragraph() -> None:
+    title = "Read more: " + " ".join(["word"] * (PROMO_MAX_WORDS - 2))
+    assert boilerplate_rule(title) == "read-also promo"
+    assert boilerplate_rule(title + " more words here") is None
+
+
+def test_only_kept_blocks_are_dropped() -> None:
+    doc = segment_text("Advertisement\n\nThe bridge reopened on Monday after two years of work.\n\nAdvertisement\n")
+    keep = drop_boilerplate(doc.blocks, [True, True, False])
+    assert keep == [False, True, False]
+
+
+DUMP = (
+    "The new footbridge over the river opened on Saturday morning after eighteen months of construction work.\n\n"
+    "Advertisement\n\n"
+    "Hundreds of residents crossed it in the first hour, and the mayor thanked the engineers for finishing early.\n\n"
+    "READ MORE: Council approves the new bus timetable for the summer\n\n"
+    "The bridge links the old town with the station and cuts the walk to the trains by ten minutes.\n"
+)
+
+
+def test_the_detector_applies_the_rules_and_can_leave_them_out() -> None:
+    on = Detector.default().extract(DUMP, input="text", threshold=0.0)
+    off = Detector(boilerplate_rules=False).extract(DUMP, input="text", threshold=0.0)
+    assert all(sb.is_content for sb in off.blocks)  # threshold 0: the model keeps everything
+    dropped = [sb.block.text for sb in on.blocks if not sb.is_content]
+    assert dropped == ["Advertisement", "READ MORE: Council approves the new bus timetable for the summer"]
+    assert "Advertisement" not in on.text and "Advertisement" in off.text
+    # Scores are the model's either way; only the decision differs.
+    assert [sb.score for sb in on.blocks] == [sb.score for sb in off.blocks]
