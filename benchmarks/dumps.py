@@ -5,7 +5,7 @@ lines (must be kept) and clutter lines (must go); see tests/test_text_dumps.py. 
 the model gets wrong (KEEP: clutter kept, DROP: article or headline dropped) with their scores, then the totals:
 fixtures with no wrong line, clutter lines kept, article lines dropped, headlines dropped.
 
-Usage: python benchmarks/dumps.py [--text-model PATH] [--dumps DIR] [--json OUT]
+Usage: python benchmarks/dumps.py [--text-model PATH] [--dumps DIR] [--json OUT] [--no-rules]
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--text-model", help="plain-text model file (default: the shipped bpdetect/models/text.npz)")
     ap.add_argument("--dumps", type=Path, default=DEFAULT_DUMPS, help="fixture folder (default tests/fixtures/dumps)")
     ap.add_argument("--json", type=Path, help="also write the results as JSON here")
+    ap.add_argument("--no-rules", action="store_true", help="the model alone (no boilerplate rules after it)")
     args = ap.parse_args(argv)
-    det = Detector(text_model=args.text_model) if args.text_model else Detector.default()
+    det = Detector(text_model=args.text_model, boilerplate_rules=not args.no_rules)
     results = [check_fixture(det, txt) for txt in sorted(args.dumps.glob("*.txt"))]
     for r in results:
         print(f"{r['fixture']}: {len(r['wrong'])} wrong of {r['lines']} lines")

@@ -156,7 +156,7 @@ class Detector:
         # tuple at C level, with no Python frame per block.
         keep = (probs >= thr).tolist()
         if self.boilerplate_rules:
-            keep = drop_boilerplate(document.blocks, keep)
+            keep = drop_boilerplate(document.blocks, keep, pitches=document.source == "text")
         fields = zip(document.blocks, probs.tolist(), keep, strict=True)
         scored = tuple(map(tuple.__new__, repeat(ScoredBlock), fields))
         return Extraction(

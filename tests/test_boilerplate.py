@@ -39,6 +39,12 @@ from bpdetect.segment import segment_text
         ("Leia também: Câmara aprova reajuste da tarifa de ônibus", "read-also promo"),
         ("Lire aussi : la passerelle rouvrira en juin", "read-also promo"),
         (">> Related: The Best VPN Bundles", "read-also promo"),
+        ("Get the week's best stories delivered straight to your inbox.", "pitch"),
+        ("SIGN UP FOR OUR NEWSLETTER", "pitch"),
+        ("This post may contain affiliate links. If you buy through them I may earn a small commission.", "pitch"),
+        ("Did you make this recipe? Tag @somebaker on Instagram!", "pitch"),
+        ("Thanks for reading The Weekly! Subscribe for free to receive new posts.", "pitch"),
+        ("Vous avez aimé cet article ? Abonnez-vous dès 1 € le premier mois.", "pitch"),
     ],
 )
 def test_boilerplate_lines_are_named(line: str, rule: str) -> None:
@@ -60,10 +66,21 @@ def test_boilerplate_lines_are_named(line: str, rule: str) -> None:
         "RELATED: GOProud's 2012 endorsees did not fare very well. Aside from the incumbents, most of the candidates "
         "it backed lost their races by wide margins, and the group is now reviewing its approach for the next cycle.",
         "Skip to content" + " and more" * 20,
+        "The company's newsletter business grew 40 percent last year, and subscribers now pay eight dollars a month.",
+        "Thanks for reading, stay safe, and take care of one another.",  # an author's sign-off
+        "Streamers earn money when viewers buy games through affiliate programs run by the big stores.",
     ],
 )
 def test_content_lines_are_left_to_the_model(line: str) -> None:
     assert boilerplate_rule(line) is None
+
+
+def test_pitches_can_be_left_out() -> None:
+    line = "Get the week's best stories delivered straight to your inbox."
+    assert boilerplate_rule(line, pitches=False) is None
+    doc = segment_text(line + "\n\nAdvertisement\n")
+    assert drop_boilerplate(doc.blocks, [True, True], pitches=False) == [True, False]
+    assert drop_boilerplate(doc.blocks, [True, True]) == [False, False]
 
 
 def test_a_promo_is_a_title_not_a_paragraph() -> None:
@@ -96,3 +113,13 @@ def test_the_detector_applies_the_rules_and_can_leave_them_out() -> None:
     assert "Advertisement" not in on.text and "Advertisement" in off.text
     # Scores are the model's either way; only the decision differs.
     assert [sb.score for sb in on.blocks] == [sb.score for sb in off.blocks]
+
+
+def test_pitches_are_dropped_from_text_input_only() -> None:
+    pitch = "Get the week's best stories delivered straight to your inbox every Friday morning."
+    body = "<p>The new footbridge over the river opened on Saturday after eighteen months of construction work.</p>"
+    html = f"<html><body><article>{body}<p>{pitch}</p>{body}</article></body></html>"
+    on_html = Detector.default().extract(html, input="html", threshold=0.0)
+    assert pitch in on_html.text  # HTML: the model decides (it sees the box a pitch sits in)
+    on_text = Detector.default().extract(f"{pitch}\n\nThe bridge opened on Saturday.\n", input="text", threshold=0.0)
+    assert pitch not in on_text.text
