@@ -174,13 +174,12 @@ def _feature_table(row: np.ndarray, order: np.ndarray, medians: np.ndarray, by_g
     )
 
 
-def _block_html(sb: ScoredBlock, features: str) -> str:
+def _block_html(sb: ScoredBlock, features: str, rule: str | None = None) -> str:
     """One block of the page: decision badge, score, tag/path, text and its feature popover."""
     b = sb.block
     cls = "kept" if sb.is_content else "dropped"
     badge = "KEPT" if sb.is_content else "DROPPED"
-    rule = boilerplate_rule(b.text) if not sb.is_content else None
-    # The score may be above the threshold: a boilerplate rule dropped the block, and says which.
+    # ``rule``: the boilerplate rule that dropped the block although its score reaches the threshold.
     why = "" if rule is None else f'<span class="rule">boilerplate: {_esc(rule)}</span>'
     return (
         f'<section class="block {cls}" id="b{b.index}" tabindex="0" '
@@ -191,14 +190,23 @@ def _block_html(sb: ScoredBlock, features: str) -> str:
     )
 
 
-def _blocks_html(blocks: Sequence[ScoredBlock], bundle: ModelBundle) -> str:
+def _blocks_html(extraction: Extraction, bundle: ModelBundle) -> str:
     """Every block in document order, each with its feature popover."""
+    blocks = extraction.blocks
     X = featurize([sb.block for sb in blocks])
     gains = feature_importance(bundle)
     order = informative_order(X, gains)
     medians = np.median(X, axis=0)
     by_gain = bool(gains.any())
-    return "".join(_block_html(sb, _feature_table(X[i], order[i], medians, by_gain)) for i, sb in enumerate(blocks))
+    thr, text_input = extraction.threshold, extraction.source == "text"
+    return "".join(
+        _block_html(
+            sb,
+            _feature_table(X[i], order[i], medians, by_gain),
+            None if sb.is_content or sb.score < thr else boilerplate_rule(sb.block.text, pitches=text_input),
+        )
+        for i, sb in enumerate(blocks)
+    )
 
 
 def _minimap(blocks: Sequence[ScoredBlock]) -> str:
@@ -325,7 +333,7 @@ def _render(
 ) -> str:
     """The whole report document."""
     if extraction.blocks:
-        body = _blocks_html(extraction.blocks, bundle)
+        body = _blocks_html(extraction, bundle)
     else:
         body = '<p class="empty">This page has no text blocks: nothing to keep or drop.</p>'
     title = _esc(document.title or "(untitled page)")

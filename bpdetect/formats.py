@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote, urljoin, urlsplit
 
+from .boilerplate import boilerplate_rule
 from .records import SEM_BLOCKQUOTE, SEM_PRE, Block, Extraction, ScoredBlock
 
 __all__ = [
@@ -552,7 +553,10 @@ def _number(x: float) -> float | None:
 
 
 def to_record(ext: Extraction, *, source: str | None = None, url: str | None = None, blocks: bool = True) -> dict:
-    """A JSON-serializable dict of the extraction; with ``blocks``, every block with its score and decision."""
+    """A JSON-serializable dict of the extraction; with ``blocks``, every block with its score and decision.
+
+    A block that a boilerplate rule dropped (its score reaches the threshold) also has ``"rule"``, the rule's name.
+    """
     rec: dict = {
         "source": source,
         "url": url,
@@ -577,6 +581,10 @@ def to_record(ext: Extraction, *, source: str | None = None, url: str | None = N
             }
             for sb in ext.blocks
         ]
+        # A block dropped although its score reaches the threshold was dropped by a boilerplate rule: name it.
+        for sb, out in zip(ext.blocks, rec["blocks"], strict=True):
+            if not sb.is_content and sb.score >= ext.threshold:
+                out["rule"] = boilerplate_rule(sb.block.text, pitches=ext.source == "text")
     return rec
 
 

@@ -123,3 +123,13 @@ def test_pitches_are_dropped_from_text_input_only() -> None:
     assert pitch in on_html.text  # HTML: the model decides (it sees the box a pitch sits in)
     on_text = Detector.default().extract(f"{pitch}\n\nThe bridge opened on Saturday.\n", input="text", threshold=0.0)
     assert pitch not in on_text.text
+
+
+def test_json_records_name_the_rule_that_dropped_a_block() -> None:
+    from bpdetect.formats import to_record
+
+    rec = to_record(Detector.default().extract(DUMP, input="text", threshold=0.0))
+    rules = {b["text"]: b.get("rule") for b in rec["blocks"]}
+    assert rules["Advertisement"] == "ad label"
+    assert rules["READ MORE: Council approves the new bus timetable for the summer"] == "read-also promo"
+    assert all(b["content"] for b in rec["blocks"] if "rule" not in b)
