@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from .records import Block
 
-__all__ = ["RULES", "boilerplate_rule", "drop_boilerplate"]
+__all__ = ["RULES", "boilerplate_rule", "drop_boilerplate", "rule_at"]
 
 # Decoration a scraper leaves around a label: markdown heading/list/quote marks, rules, brackets, arrows.
 _LEAD = r"[\s#>*\-–—•·|=_.()\[\]…]*"
@@ -139,6 +139,23 @@ def boilerplate_rule(text: str, *, pitches: bool = True) -> str | None:
     return None
 
 
+# A byline that a text-node scraper cut in two: a line that is only "by" (or "Posted by", "von", "par"...), then the
+# name on a line of its own. On the corpora's dumps such names are authors' and commenters' names; dropping them
+# leaves the validation F1 unchanged (0.8802) while the policy calls bylines clutter.
+_BY_FRAGMENT = re.compile(r"\W*(?:written |posted |words |story )?(?:by|von|par|por|door|di|da)\W*", re.I)
+BYLINE_NAME_MAX_WORDS = 4
+
+
+def _byline_name(text: str, previous: str) -> bool:
+    """Whether a line is the name half of a byline cut in two ("by" on the line before it)."""
+    return (
+        len(previous) <= 20
+        and _BY_FRAGMENT.fullmatch(previous) is not None
+        and len(text.split()) <= BYLINE_NAME_MAX_WORDS
+        and not text.rstrip().endswith((".", "!", "?"))
+    )
+
+
 def drop_boilerplate(blocks: Sequence[Block], keep: list[bool], *, pitches: bool = True) -> list[bool]:
     """``keep`` (one decision per block) with every kept boilerplate block set to False, in place; returns it.
 
@@ -147,6 +164,15 @@ def drop_boilerplate(blocks: Sequence[Block], keep: list[bool], *, pitches: bool
     ms per page, 2-3% of an HTML page's extraction time.
     """
     for i in [i for i, kept in enumerate(keep) if kept]:
-        if boilerplate_rule(blocks[i].text, pitches=pitches) is not None:
+        if rule_at(blocks, i, pitches=pitches) is not None:
             keep[i] = False
     return keep
+
+
+def rule_at(blocks: Sequence[Block], i: int, *, pitches: bool = True) -> str | None:
+    """The boilerplate rule that block ``i`` of a page matches (its text, or with the block before it), or None."""
+    text = blocks[i].text
+    name = boilerplate_rule(text, pitches=pitches)
+    if name is None and i and _byline_name(text, blocks[i - 1].text):
+        name = "byline name"
+    return name

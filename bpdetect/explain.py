@@ -16,7 +16,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from .boilerplate import boilerplate_rule
+from .boilerplate import rule_at
 from .extract import Detector, Threshold
 from .features import FEATURE_NAMES, featurize
 from .persist import ModelBundle
@@ -193,7 +193,8 @@ def _block_html(sb: ScoredBlock, features: str, rule: str | None = None) -> str:
 def _blocks_html(extraction: Extraction, bundle: ModelBundle) -> str:
     """Every block in document order, each with its feature popover."""
     blocks = extraction.blocks
-    X = featurize([sb.block for sb in blocks])
+    page = [sb.block for sb in blocks]
+    X = featurize(page)
     gains = feature_importance(bundle)
     order = informative_order(X, gains)
     medians = np.median(X, axis=0)
@@ -203,7 +204,7 @@ def _blocks_html(extraction: Extraction, bundle: ModelBundle) -> str:
         _block_html(
             sb,
             _feature_table(X[i], order[i], medians, by_gain),
-            None if sb.is_content or sb.score < thr else boilerplate_rule(sb.block.text, pitches=text_input),
+            None if sb.is_content or sb.score < thr else rule_at(page, i, pitches=text_input),
         )
         for i, sb in enumerate(blocks)
     )

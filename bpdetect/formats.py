@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote, urljoin, urlsplit
 
-from .boilerplate import boilerplate_rule
+from .boilerplate import rule_at
 from .records import SEM_BLOCKQUOTE, SEM_PRE, Block, Extraction, ScoredBlock
 
 __all__ = [
@@ -582,9 +582,10 @@ def to_record(ext: Extraction, *, source: str | None = None, url: str | None = N
             for sb in ext.blocks
         ]
         # A block dropped although its score reaches the threshold was dropped by a boilerplate rule: name it.
-        for sb, out in zip(ext.blocks, rec["blocks"], strict=True):
+        page = [sb.block for sb in ext.blocks]
+        for i, (sb, out) in enumerate(zip(ext.blocks, rec["blocks"], strict=True)):
             if not sb.is_content and sb.score >= ext.threshold:
-                out["rule"] = boilerplate_rule(sb.block.text, pitches=ext.source == "text")
+                out["rule"] = rule_at(page, i, pitches=ext.source == "text")
     return rec
 
 

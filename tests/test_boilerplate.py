@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bpdetect.boilerplate import PROMO_MAX_WORDS, boilerplate_rule, drop_boilerplate
+from bpdetect.boilerplate import PROMO_MAX_WORDS, boilerplate_rule, drop_boilerplate, rule_at
 from bpdetect.extract import Detector
 from bpdetect.segment import segment_text
 
@@ -133,3 +133,13 @@ def test_json_records_name_the_rule_that_dropped_a_block() -> None:
     assert rules["Advertisement"] == "ad label"
     assert rules["READ MORE: Council approves the new bus timetable for the summer"] == "read-also promo"
     assert all(b["content"] for b in rec["blocks"] if "rule" not in b)
+
+
+def test_a_byline_cut_in_two_loses_its_name_line() -> None:
+    doc = segment_text("Posted on\nJanuary 22, 2024\nby\nJohn\n0 views\nJohn Smith wrote the first report.\n")
+    names = [rule_at(doc.blocks, i) for i in range(len(doc.blocks))]
+    assert names == [None, None, None, "byline name", None, None]
+    assert drop_boilerplate(doc.blocks, [True] * 6) == [True, True, True, False, True, True]
+    # Not after another line, and not a sentence.
+    assert rule_at(segment_text("Intro\nJohn\n").blocks, 1) is None
+    assert rule_at(segment_text("by\nThe end.\n").blocks, 1) is None
