@@ -181,3 +181,13 @@ def test_dumps_benchmark_counts_wrong_lines(tmp_path, capsys):
     assert result["article_dropped"] + result["headline_dropped"] == sum(w[0] == "DROP" for w in wrong)
     assert report["clean"] == (not wrong)
     assert f"{report['clean']}/1 fixtures clean" in capsys.readouterr().out
+
+
+def test_rules_benchmark_on_sample(capsys) -> None:
+    import rules
+
+    r = rules.check(SAMPLE.parent, "text", None)
+    assert r["pages"] >= 1 and 0 <= r["clutter"] <= r["dropped"]
+    assert all(0.0 <= f <= 1.0 for f in r["f1"])
+    assert rules.main(["--root", str(SAMPLE.parent), "--kinds", "html"]) == 0
+    assert "html:" in capsys.readouterr().out
