@@ -6,7 +6,7 @@ blocks as the Detector runs them. Printed per kind: lines the rules drop, how ma
 alignment labels (the text model's label policy applied), per rule, and the validation macro F1 (alignment token F1
 per page, mean per corpus) without and with the rules.
 
-Usage: python benchmarks/rules.py [--root ../shared/datasets] [--cache .cache/blocks] [--kinds html text]
+Usage: python benchmarks/rules.py [--root ../shared/datasets] [--cache .cache/blocks] [--kinds html text] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ def _page_blocks(root: Path, kind: str) -> list[list]:
     return out
 
 
-def check(root: Path, kind: str, cache: Path | None) -> dict:
+def check(root: Path, kind: str, cache: Path | None, jobs: int = 1) -> dict:
     """Rule counts and validation macro F1 without / with the rules for one input kind."""
-    sets = load_blocksets([root], kind, cache_dir=cache, n_jobs=2)
+    sets = load_blocksets([root], kind, cache_dir=cache, n_jobs=jobs)
     st = stack(sets, policy=META_LINE_POLICY if kind == "text" else ())
     pages = _page_blocks(root, kind)
     if len(pages) != len(st.page_gold_tokens):
@@ -84,9 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="dataset folder (default: %(default)s)")
     ap.add_argument("--cache", type=Path, default=None, help="labeled-block cache folder (as for bpdetect train)")
     ap.add_argument("--kinds", nargs="+", default=["html", "text"], choices=["html", "text"])
+    ap.add_argument("--jobs", type=int, default=2, help="processes for labeling pages not in the cache (default 2)")
     args = ap.parse_args(argv)
     for kind in args.kinds:
-        r = check(args.root, kind, args.cache)
+        r = check(args.root, kind, args.cache, args.jobs)
         print(
             f"{kind}: {r['pages']} validation pages; the rules drop {r['dropped']} kept lines, {r['clutter']} of them "
             f"clutter by gold; macro F1 {r['f1'][0]:.4f} without, {r['f1'][1]:.4f} with the rules"
