@@ -1,11 +1,12 @@
-"""Boilerplate lines that are clutter on any page: ad labels, skip links, widget headers and "READ MORE: ..." promos.
+"""Boilerplate lines that are clutter on any page: ad labels, skip links, widget headers, promos, credits, pitches.
 
 The model scores every block; these rules then drop a kept block whose whole text is one of a few fixed phrases. They
 catch what a learned score leaves near the threshold because the corpora disagree or rarely show it: an "Advertisement"
 label between two paragraphs, "Continua após a publicidade", "[Skip to content](#main)", "Related Posts", or an inline
-promo "Leia também: <another story's title>" that several corpora's gold keeps. Measured on the shared corpora (all
-5,306 pages, both input kinds), 98-99% of the lines they match are clutter by gold; the rest are such promo lines and
-widget headers that a corpus's gold happens to keep, and the issue's policy calls clutter.
+promo "Leia também: <another story's title>" that several corpora's gold keeps. On the corpora's 1,142 validation
+pages (benchmarks/rules.py) 81% of the text lines and 70% of the HTML blocks they drop are clutter by gold; the rest
+are lines that some corpora's gold keeps and that the text policy calls clutter (commenters' names after "by", promo
+lines, photo credits, widget headers); validation F1 rises by 0.0003 for both models.
 """
 
 from __future__ import annotations
@@ -82,6 +83,15 @@ _PITCH = (
     r"did you (?:make|try) this recipe|follow us on (?:facebook|twitter|instagram|x|tiktok)\b"
 )
 PITCH_MAX_WORDS = 40
+# A photo credit: a credit label, a separator and a name ("Photo: Jane Doe", "(Credit: Reuters)", "Foto: K. Weidlich",
+# "Image by NASA"). At most CREDIT_MAX_WORDS words: a caption sentence that opens with "Photo:" is left to the model.
+_CREDIT = re.compile(
+    r"[\s(\[]*(?:photos?|fotos?|images?|pictures?|photograph(?:y|s)?|photo credits?|image credits?|credits?|"
+    r"bild(?:er)?|fotografía|fotografia|créditos?|imagem|immagine|afbeelding|illustration)"
+    r"\s*(?:by|von|par|por|di|:|：|©|/|\|)\s*[^\s:：]",
+    re.I,
+)
+CREDIT_MAX_WORDS = 10
 # A promo is a title, not a paragraph: "RELATED: GOProud's 2012 endorsees did not fare very well. Aside from ..." opens
 # an article paragraph with the same label.
 PROMO_MAX_WORDS = 20
@@ -132,6 +142,8 @@ def boilerplate_rule(text: str, *, pitches: bool = True) -> str | None:
             return _GROUPS[m.lastgroup or ""]
     if n <= PROMO_MAX_CHARS and _PROMO.match(text) and len(text.split()) <= PROMO_MAX_WORDS:
         return "read-also promo"
+    if n <= LABEL_MAX_CHARS and _CREDIT.match(text) and len(text.split()) <= CREDIT_MAX_WORDS:
+        return "photo credit"
     if pitches:
         low = text.lower()
         if _PITCH_TRIGGERS.search(low) and _PITCH_RE.search(low) and len(text.split()) <= PITCH_MAX_WORDS:

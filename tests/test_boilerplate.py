@@ -39,6 +39,9 @@ from bpdetect.segment import segment_text
         ("Leia também: Câmara aprova reajuste da tarifa de ônibus", "read-also promo"),
         ("Lire aussi : la passerelle rouvrira en juin", "read-also promo"),
         (">> Related: The Best VPN Bundles", "read-also promo"),
+        ("Photo: Jane Doe", "photo credit"),
+        ("(Credit: Reuters)", "photo credit"),
+        ("Foto: Katrin Weidlich", "photo credit"),
         ("Get the week's best stories delivered straight to your inbox.", "pitch"),
         ("SIGN UP FOR OUR NEWSLETTER", "pitch"),
         ("This post may contain affiliate links. If you buy through them I may earn a small commission.", "pitch"),
@@ -68,6 +71,8 @@ def test_boilerplate_lines_are_named(line: str, rule: str) -> None:
         "Skip to content" + " and more" * 20,
         "The company's newsletter business grew 40 percent last year, and subscribers now pay eight dollars a month.",
         "Thanks for reading, stay safe, and take care of one another.",  # an author's sign-off
+        "Photo: the bridge at dawn, seen from the east bank, where hundreds gathered on Saturday morning.",  # a caption
+        "Credit cards: what to know before you apply",
         "Streamers earn money when viewers buy games through affiliate programs run by the big stores.",
     ],
 )
