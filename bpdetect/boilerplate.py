@@ -50,7 +50,17 @@ _WIDGET_HEADER = (
     r"leave a (?:reply(?: cancel reply)?|comment)|post a comment|add (?:a |your )?comment|source link|"
     r"explore more on these topics|"
     r"artigos relacionados|notícias relacionadas|articles similaires|à lire aussi|ähnliche (?:beiträge|artikel)|"
-    r"artículos relacionados|noticias relacionadas|articoli correlati"
+    r"artículos relacionados|noticias relacionadas|articoli correlati|"
+    # "you may also like" and "most read" in other languages
+    r"(?:también )?te puede(?:n)? (?:gustar|interesar)|(?:ti )?potrebbe(?:ro)? (?:interessarti|piacerti)|"
+    r"vous (?:aimerez|pourriez) aussi(?: aimer)?|das könnte sie auch interessieren|"
+    r"você (?:também )?pode gostar|(?:lo )?más leíd[oa]s?|mais lid[oa]s|più lett[ei]|meistgelesen"
+)
+# Buttons of recipe-card plugins (WP Recipe Maker, Tasty Recipes...), as a scraper dumps them.
+_RECIPE_BUTTON = (
+    r"(?:jump|skip) to (?:the )?recipe|(?:print|pin|save|rate)(?: this)? recipe|rate this recipe|"
+    r"aller à la recette|imprimer(?: la)? recette|épingler(?: la)? recette|ir a la receta|imprimir(?: la)? receta|"
+    r"zum rezept|rezept drucken|vai alla ricetta|stampa(?: la)? ricetta|ir para a receita|imprimir(?: a)? receita"
 )
 _SHARE_LABEL = (
     r"share(?: this(?: (?:article|story|post|page))?)?|like this|tweet|pin it|"
@@ -61,7 +71,8 @@ _PROMO_LABEL = (
     r"read more|read also|also read|related(?: story| article| reading)?|see also|"
     r"leia (?:também|mais)|veja (?:também|mais)|lire aussi|à lire aussi|a lire aussi|voir aussi|"
     r"lesen sie (?:auch|mehr)|mehr zum thema|auch interessant|lea también|lee también|ver también|"
-    r"leggi anche|vedi anche|lees ook|zie ook"
+    r"leggi anche|vedi anche|lees ook|zie ook|(?:también )?te puede(?:n)? interesar|(?:ti )?potrebbe interessarti|"
+    r"pode (?:te )?interessar|das könnte sie auch interessieren"
 )
 # A pitch to the reader, found anywhere in a short block: newsletter and subscription boxes, affiliate disclosures,
 # social calls to action. Phrases an article about newsletters or affiliate marketing would not use about itself.
@@ -106,6 +117,7 @@ RULES: dict[str, str] = {
     "skip link": _SKIP_LINK,
     "widget header": _WIDGET_HEADER,
     "share label": _SHARE_LABEL,
+    "recipe button": _RECIPE_BUTTON,
 }
 _GROUPS = {f"r{k}": name for k, name in enumerate(RULES)}
 _LABEL = re.compile(

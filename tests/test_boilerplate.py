@@ -34,6 +34,10 @@ from bpdetect.segment import segment_text
         ("Explore more on these topics", "widget header"),
         ("Artigos relacionados", "widget header"),
         ("Share this:", "share label"),
+        ("Jump to Recipe", "recipe button"),
+        ("Imprimer la recette", "recipe button"),
+        ("También te puede gustar", "widget header"),
+        ("Te puede interesar: La Vega Alta pierde habitantes", "read-also promo"),
         ("Share on Facebook", "share label"),
         ("READ MORE: Texas police arrest protesters in Austin", "read-also promo"),
         ("Leia também: Câmara aprova reajuste da tarifa de ônibus", "read-also promo"),
@@ -73,6 +77,7 @@ def test_boilerplate_lines_are_named(line: str, rule: str) -> None:
         "Thanks for reading, stay safe, and take care of one another.",  # an author's sign-off
         "Photo: the bridge at dawn, seen from the east bank, where hundreds gathered on Saturday morning.",  # a caption
         "Credit cards: what to know before you apply",
+        "Print the recipe card on thick paper so it survives the kitchen.",
         "Streamers earn money when viewers buy games through affiliate programs run by the big stores.",
     ],
 )
