@@ -17,7 +17,7 @@ from itertools import compress
 
 from .records import Block
 
-__all__ = ["RULES", "boilerplate_rule", "drop_boilerplate", "rule_at"]
+__all__ = ["RULES", "boilerplate_rule", "drop_boilerplate", "pitches_for", "rule_at"]
 
 # Decoration a scraper leaves around a label: markdown heading/list/quote marks, rules, brackets, arrows.
 _LEAD = r"[\s#>*\-–—•·|=_.()\[\]…]*"
@@ -179,6 +179,11 @@ def _byline_name(text: str, previous: str) -> bool:
         and len(text.split()) <= BYLINE_NAME_MAX_WORDS
         and not text.rstrip().endswith((".", "!", "?"))
     )
+
+
+def pitches_for(source: str) -> bool:
+    """Whether the pitch rule applies to a page of this input kind: plain text only (see drop_boilerplate)."""
+    return source == "text"
 
 
 def drop_boilerplate(blocks: Sequence[Block], keep: list[bool], *, pitches: bool = True) -> list[bool]:

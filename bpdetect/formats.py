@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote, urljoin, urlsplit
 
-from .boilerplate import rule_at
+from .boilerplate import pitches_for, rule_at
 from .records import SEM_BLOCKQUOTE, SEM_PRE, Block, Extraction, ScoredBlock
 
 __all__ = [
@@ -581,11 +581,14 @@ def to_record(ext: Extraction, *, source: str | None = None, url: str | None = N
             }
             for sb in ext.blocks
         ]
-        # A block dropped although its score reaches the threshold was dropped by a boilerplate rule: name it.
-        page = [sb.block for sb in ext.blocks]
-        for i, (sb, out) in enumerate(zip(ext.blocks, rec["blocks"], strict=True)):
-            if not sb.is_content and sb.score >= ext.threshold:
-                out["rule"] = rule_at(page, i, pitches=ext.source == "text")
+        # A block dropped although its score reaches the threshold was dropped by a boilerplate rule: name it. (Few
+        # blocks per page; the page's block list is only built when there is one.)
+        thr = ext.threshold
+        ruled = [i for i, sb in enumerate(ext.blocks) if sb.score >= thr and not sb.is_content]
+        if ruled:
+            page = [sb.block for sb in ext.blocks]
+            for i in ruled:
+                rec["blocks"][i]["rule"] = rule_at(page, i, pitches=pitches_for(ext.source))
     return rec
 
 
