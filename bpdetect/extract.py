@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .boilerplate import drop_boilerplate, pitches_for
-from .features import featurize
+from .features import featurize_many
 from .formats import blocks_to_text
 from .records import Document, Extraction, ScoredBlock
 from .segment import InputKind, segment
@@ -123,12 +123,12 @@ class Detector:
             idx = [i for i, d in enumerate(docs) if d.source == kind and d.blocks]
             if not idx:
                 continue
-            mats = [featurize(docs[i].blocks) for i in idx]
-            X = np.vstack(mats)
-            doc_ids = np.repeat(np.arange(len(idx)), [len(m) for m in mats])
+            sizes = [len(docs[i].blocks) for i in idx]
+            X = featurize_many([docs[i].blocks for i in idx])  # one batch of numpy work for all the pages
+            doc_ids = np.repeat(np.arange(len(idx)), sizes)
             chars = np.fromiter((b.n_chars for i in idx for b in docs[i].blocks), dtype=np.float64, count=len(X))
             p = self.bundle(kind).classifier.predict_proba(X, doc=doc_ids, chars=chars)[:, 1]
-            offsets = np.cumsum([0] + [len(m) for m in mats])
+            offsets = np.cumsum([0, *sizes])
             for j, i in enumerate(idx):
                 out[i] = p[offsets[j] : offsets[j + 1]]
         return out

@@ -32,7 +32,7 @@ import numpy as np
 from ._speedups import load as _load_speedup
 from .records import SEM_LINK_ONLY, SEMANTIC_FLAGS, Block
 
-__all__ = ["FEATURE_NAMES", "FEATURE_SCHEMA_VERSION", "featurize"]
+__all__ = ["FEATURE_NAMES", "FEATURE_SCHEMA_VERSION", "featurize", "featurize_many"]
 
 # Bump whenever a feature is added, removed, reordered or its definition changes: models record it and refuse a
 # mismatched schema.
@@ -996,10 +996,73 @@ def _median(a: np.ndarray) -> float:
     return float(np.partition(a, k)[k])
 
 
-def _shift(a: np.ndarray, offset: int) -> np.ndarray:
-    """Rows of a moved so that row i holds row i+offset; NEIGHBOUR_PAD where that row does not exist."""
+@dataclass(slots=True)
+class _Spans:
+    """Where each document's rows lie when several documents' blocks are featurized as one batch."""
+
+    count: int  # documents
+    sizes: np.ndarray  # int64 rows of each document
+    starts: np.ndarray  # int64 first row of each document
+    ends: np.ndarray  # int64 one past the last row of each document
+    doc: np.ndarray  # int64 document of each row
+    pos: np.ndarray  # int64 index of each row within its document
+
+    def per_row(self, values: np.ndarray) -> np.ndarray | float:
+        """A per-document value for every row (the value itself, as a float, for one document)."""
+        return float(values[0]) if self.count == 1 else values[self.doc]
+
+    def slices(self) -> list[slice]:
+        """The rows of each document."""
+        return [slice(a, b) for a, b in zip(self.starts.tolist(), self.ends.tolist(), strict=True)]
+
+
+def _spans(sizes: Sequence[int]) -> _Spans:
+    """_Spans of documents with these (non-zero) numbers of rows, in order."""
+    size = np.array(sizes, dtype=np.int64)
+    ends = np.cumsum(size)
+    starts = ends - size
+    n = int(ends[-1])
+    if len(sizes) == 1:
+        return _Spans(1, size, starts, ends, np.zeros(n, dtype=np.int64), np.arange(n))
+    doc = np.repeat(np.arange(len(sizes)), size)
+    return _Spans(len(sizes), size, starts, ends, doc, np.arange(n) - starts[doc])
+
+
+def _upper_medians(values: np.ndarray, spans: _Spans, mask: np.ndarray | None = None) -> np.ndarray:
+    """_median of each document's values (where mask, if given); NaN for a document with none."""
+    if spans.count == 1:
+        chosen = values if mask is None else values[mask]
+        return np.array([_median(chosen) if chosen.size else np.nan])
+    doc = spans.doc if mask is None else spans.doc[mask]
+    chosen = values if mask is None else values[mask]
+    counts = np.bincount(doc, minlength=spans.count)
+    ordered = chosen[np.lexsort((chosen, doc))]
+    out = np.full(spans.count, np.nan)
+    has = counts > 0
+    out[has] = ordered[(np.cumsum(counts) - counts)[has] + counts[has] // 2]
+    return out
+
+
+def _doc_max(values: np.ndarray, spans: _Spans) -> np.ndarray:
+    """The largest value of each document."""
+    return np.maximum.reduceat(values, spans.starts) if spans.count > 1 else np.array([values.max()])
+
+
+def _doc_sum(values: np.ndarray, spans: _Spans) -> np.ndarray:
+    """Each document's sum of integer-valued floats (exact in any order; use per-document sums for other values)."""
+    return np.add.reduceat(values, spans.starts) if spans.count > 1 else np.array([values.sum()])
+
+
+def _shift(a: np.ndarray, offset: int, spans: _Spans) -> np.ndarray:
+    """Rows of a moved so that row i holds row i+offset of its document; NEIGHBOUR_PAD where that row does not exist."""
     out = np.full(a.shape, NEIGHBOUR_PAD, dtype=np.float64)
     n = a.shape[0]
+    if spans.count > 1:
+        inside = spans.pos + offset
+        ok = (inside >= 0) & (inside < spans.sizes[spans.doc])
+        src = np.flatnonzero(ok)
+        out[src] = a[src + offset]
+        return out
     if abs(offset) >= n:
         return out
     if offset > 0:
@@ -1009,21 +1072,37 @@ def _shift(a: np.ndarray, offset: int) -> np.ndarray:
     return out
 
 
-def _window_sum(a: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sums of a's rows over [i-half, i+half] clipped to the document, and the number of rows summed."""
+def _window_sum(a: np.ndarray, half: int, spans: _Spans) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of a's rows over [i-half, i+half] clipped to the row's document, and the number of rows summed.
+
+    The prefix sums run per document, so a document's sums are bitwise those of the document alone.
+    """
     n = a.shape[0]
-    c = np.concatenate((np.zeros((1, *a.shape[1:])), np.cumsum(a, axis=0, dtype=np.float64)))
-    idx = np.arange(n)
-    lo = np.maximum(idx - half, 0)
-    hi = np.minimum(idx + half + 1, n)
-    return c[hi] - c[lo], (hi - lo).astype(np.float64)
+    if spans.count == 1:
+        c = np.concatenate((np.zeros((1, *a.shape[1:])), np.cumsum(a, axis=0, dtype=np.float64)))
+        idx = np.arange(n)
+        lo = np.maximum(idx - half, 0)
+        hi = np.minimum(idx + half + 1, n)
+        return c[hi] - c[lo], (hi - lo).astype(np.float64)
+    # One leading zero row per document: document d's prefix sums start at row starts[d] + d.
+    c = np.empty((n + spans.count, *a.shape[1:]))
+    for d, rows in enumerate(spans.slices()):
+        c[rows.start + d] = 0.0
+        np.cumsum(a[rows], axis=0, dtype=np.float64, out=c[rows.start + d + 1 : rows.stop + d + 1])
+    size = spans.sizes[spans.doc]
+    lo = np.maximum(spans.pos - half, 0)
+    hi = np.minimum(spans.pos + half + 1, size)
+    base = spans.starts[spans.doc] + spans.doc
+    return c[base + hi] - c[base + lo], (hi - lo).astype(np.float64)
 
 
-def _run_lengths(codes: np.ndarray) -> np.ndarray:
-    """Length of the run of equal consecutive codes each row belongs to."""
+def _run_lengths(codes: np.ndarray, spans: _Spans) -> np.ndarray:
+    """Length of the run of equal consecutive codes of one document each row belongs to."""
     change = np.empty(codes.shape[0], dtype=bool)
     change[0] = True
     np.not_equal(codes[1:], codes[:-1], out=change[1:])
+    if spans.count > 1:
+        change[spans.starts] = True
     run_id = np.cumsum(change) - 1
     return np.bincount(run_id).astype(np.float64)[run_id]
 
@@ -1095,22 +1174,45 @@ def _length_and_style(base: _Base, cols: Cols) -> None:
     cols["starts_bullet_char"] = base.starts_bullet
 
 
-def _token_stats(base: _Base, tok: _Tokens, cols: Cols) -> None:
+def _token_stats(base: _Base, tok: _Tokens, cols: Cols, spans: _Spans) -> None:
     """Token shares: function-word proxies, stopwords, page-frequent words, title case, digits, mean word length."""
-    if _KIT is not None:
-        sums = _KIT.token_sums(tok.facts, tok.frequent.view(np.uint8), tok.top.view(np.uint8), base.tok_count)
+    if spans.count > 1 and not base.tok_count.all():
+        # A block without tokens: the sums below have a quirk at the end of a page (see _per_block_sums), so each
+        # page is summed on its own.
+        tok_ends = np.cumsum(base.tok_count.astype(np.int64))[spans.ends - 1].tolist()
+        sums = np.vstack(
+            [
+                _token_sums(tok.facts[a:b], tok.frequent[a:b], tok.top[a:b], base.tok_count[rows])
+                for rows, a, b in zip(spans.slices(), [0, *tok_ends[:-1]], tok_ends, strict=True)
+            ]
+        )
     else:
-        flags = (tok.facts[:, None] & np.array(_TF_FLAGS, dtype=np.int64)) != 0  # alpha, digit, cap, stop, short
+        sums = _token_sums(tok.facts, tok.frequent, tok.top, base.tok_count)
+    _token_shares(sums, base, cols)
+
+
+def _token_sums(facts: np.ndarray, frequent: np.ndarray, top: np.ndarray, tok_count: np.ndarray) -> np.ndarray:
+    """Per-block sums of the token facts (tokens in block order): alpha, digit, cap, stop, short, frequent, frequent
+    short, top, stripped length."""
+    if _KIT is not None:
+        sums = _KIT.token_sums(facts, frequent.view(np.uint8), top.view(np.uint8), tok_count)
+    else:
+        flags = (facts[:, None] & np.array(_TF_FLAGS, dtype=np.int64)) != 0  # alpha, digit, cap, stop, short
         per_token = np.column_stack(
             (
                 flags,
-                tok.frequent,
-                tok.frequent & flags[:, 4],
-                tok.top,
-                tok.facts >> _TF_LEN_SHIFT,
+                frequent,
+                frequent & flags[:, 4],
+                top,
+                facts >> _TF_LEN_SHIFT,
             )
         ).astype(np.float64)
-        sums = _per_block_sums(per_token, base.tok_count)
+        sums = _per_block_sums(per_token, tok_count)
+    return sums
+
+
+def _token_shares(sums: np.ndarray, base: _Base, cols: Cols) -> None:
+    """The token-share columns from the per-block token sums."""
     # Shares of all tokens (columns 1 and 3-8 above); title case is a share of the alphabetic tokens only.
     shares = _ratio(sums[:, [1, 3, 4, 5, 6, 7, 8]], base.tok_count[:, None])
     _put(
@@ -1194,18 +1296,19 @@ def _patterns(base: _Base, tok: _Tokens, cols: Cols) -> None:
     np.maximum(cols["pat_date"], _month_dates(base, tok), out=cols["pat_date"])
 
 
-def _dom(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
+def _dom(base: _Base, cols: Cols, contentish: np.ndarray, spans: _Spans) -> None:
     """Depth, tag one-hots, list/table/caption/heading flags, semantic ancestors and path sharing (0 for text)."""
     html = ~base.is_text
     html_f = html.astype(np.float64)
     depth = base.col("depth") * html_f
     cols["depth"] = depth
-    ref = depth[contentish & html]
-    if ref.size == 0:
-        ref = depth[html]
-    median = _median(ref) if ref.size else 0.0
-    cols["depth_minus_content_median"] = (depth - median) * html_f
-    cols["depth_rel_max"] = _ratio(depth, depth.max())
+    # The upper median depth of the page's content-ish HTML blocks, else of all its HTML blocks, else 0.
+    median = _upper_medians(depth, spans, contentish & html)
+    if np.isnan(median).any():
+        median = np.where(np.isnan(median), _upper_medians(depth, spans, html), median)
+        median[np.isnan(median)] = 0.0
+    cols["depth_minus_content_median"] = (depth - spans.per_row(median)) * html_f
+    cols["depth_rel_max"] = _ratio(depth, spans.per_row(_doc_max(depth, spans)))
     _put(cols, _TAG_NAMES, (base.tag_code[:, None] == np.arange(len(_TAG_NAMES))).astype(np.float64))
     heading = np.minimum(base.col("heading"), 6.0)
     cols["heading_level"] = heading
@@ -1219,12 +1322,15 @@ def _dom(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
     # Share of the page's non-link text in blocks with the same path / the same parent path: an article's
     # paragraphs usually share one path and hold most of the text.
     plain = np.maximum(base.col("n_chars") - base.col("n_link_chars"), 0.0) * html_f
-    total = plain.sum()
-    if total > 0:
-        cols["path_chars_share"] = np.bincount(base.path_id, weights=plain)[base.path_id] / total * html_f
-        cols["parent_chars_share"] = np.bincount(base.parent_id, weights=plain)[base.parent_id] / total * html_f
-    else:
+    total = _doc_sum(plain, spans)
+    if spans.count == 1 and total[0] <= 0:
         cols["path_chars_share"] = cols["parent_chars_share"] = np.zeros(base.n)
+    else:
+        # (Path ids are unique across a batch's documents.) A page with no such text gets 0.
+        per_row = spans.per_row(total)
+        for name, ids in (("path_chars_share", base.path_id), ("parent_chars_share", base.parent_id)):
+            summed = np.bincount(ids, weights=plain)[ids]
+            cols[name] = _ratio(summed, per_row) * html_f
 
 
 def _class_families(base: _Base, cols: Cols) -> None:
@@ -1235,49 +1341,80 @@ def _class_families(base: _Base, cols: Cols) -> None:
     _put(cols, _CLASS_ANY_NAMES, every)
 
 
-def _neighbours(base: _Base, cols: Cols) -> None:
+def _neighbours(base: _Base, cols: Cols, spans: _Spans) -> None:
     """Previous/next values of key columns, windowed means, same-tag/path run lengths and repeated text."""
     keys = np.column_stack([cols[key] for key in _NEIGHBOUR_KEYS])
     for (_, offset), names in zip(_NEIGHBOUR_OFFSETS, _NEIGHBOUR_SHIFT_NAMES, strict=True):
-        _put(cols, names, _shift(keys, offset))
-    total, count = _window_sum(np.column_stack((cols["log_chars"], cols["link_density"])), WINDOW)
+        _put(cols, names, _shift(keys, offset, spans))
+    total, count = _window_sum(np.column_stack((cols["log_chars"], cols["link_density"])), WINDOW, spans)
     _put(cols, ("win_mean_log_chars", "win_mean_link_density"), total / count[:, None])
-    cols["same_tag_run_len"] = _run_lengths(base.tag_code)
-    cols["same_path_run_len"] = _run_lengths(base.path_id) * ~base.is_text
+    cols["same_tag_run_len"] = _run_lengths(base.tag_code, spans)
+    cols["same_path_run_len"] = _run_lengths(base.path_id, spans) * ~base.is_text
     cols["text_repeat_count"] = base.repeat_count * (base.col("n_chars") > 0)
 
 
-def _document(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
+def _document(base: _Base, cols: Cols, contentish: np.ndarray, spans: _Spans) -> None:
     """Position and page-relative columns: sizes vs the page, distance to the densest region, content before/after."""
     n = base.n
     chars = base.col("n_chars")
     link_chars = base.col("n_link_chars")
-    idx = np.arange(n, dtype=np.float64)
-    cols["rel_position"] = idx / n
-    total = chars.sum()
-    cols["rel_char_offset"] = _ratio(np.cumsum(chars) - chars, total)
-    cols["chars_rel_max"] = _ratio(chars, chars.max())
-    cols["chars_rel_median"] = chars / max(_median(chars), 1.0)
+    one = spans.count == 1
+    idx = spans.pos.astype(np.float64)
+    size = spans.per_row(spans.sizes.astype(np.float64))
+    cols["rel_position"] = idx / size
+    # Character counts are integers: their sums and prefix sums are exact in float64, whatever the batch.
+    total = _doc_sum(chars, spans)
+    before = np.cumsum(chars) - chars
+    if not one:
+        before -= before[spans.starts][spans.doc]
+    total_row = spans.per_row(total)
+    cols["rel_char_offset"] = _ratio(before, total_row)
+    cols["chars_rel_max"] = _ratio(chars, spans.per_row(_doc_max(chars, spans)))
+    cols["chars_rel_median"] = chars / spans.per_row(np.maximum(_upper_medians(chars, spans), 1.0))
     log_chars = cols["log_chars"]
-    cols["log_chars_minus_mean"] = log_chars - log_chars.mean()
+    # A mean of non-integers depends on the order of the sum: one np.mean per page, as for a page alone.
+    means = np.array([log_chars[rows].mean() for rows in spans.slices()])
+    cols["log_chars_minus_mean"] = log_chars - spans.per_row(means)
     # Densest region: argmax of the non-link chars per block, summed over a window of +-WINDOW blocks.
-    curve = _window_sum(np.maximum(chars - link_chars, 0.0), WINDOW)[0]
-    peak = int(np.argmax(curve))
+    curve = _window_sum(np.maximum(chars - link_chars, 0.0), WINDOW, spans)[0]
+    curve_max = _doc_max(curve, spans)
+    if one:
+        peak: np.ndarray | float = float(np.argmax(curve))
+    else:
+        at_max = np.flatnonzero(curve == curve_max[spans.doc])  # the first of each page's maxima, as np.argmax
+        firsts = at_max[np.searchsorted(at_max, spans.starts)]
+        peak = (firsts - spans.starts).astype(np.float64)[spans.doc]
     cols["dense_dist_blocks"] = np.log1p(np.abs(idx - peak))
-    cols["dense_dist_rel"] = (idx - peak) / n
-    cols["dense_curve_rel"] = _ratio(curve, curve.max())
+    cols["dense_dist_rel"] = (idx - peak) / size
+    cols["dense_curve_rel"] = _ratio(curve, spans.per_row(curve_max))
     content_chars = chars * contentish
-    content_total = content_chars.sum()
+    content_total = spans.per_row(_doc_sum(content_chars, spans))
     content_before = np.cumsum(content_chars) - content_chars
+    if not one:
+        content_before -= content_before[spans.starts][spans.doc]
     cols["contentish_before"] = _ratio(content_before, content_total)
     cols["contentish_after"] = _ratio(content_total - content_before - content_chars, content_total)
-    cols["doc_log_blocks"] = np.full(n, np.log1p(n))
-    cols["doc_log_chars"] = np.full(n, np.log1p(total))
-    cols["doc_link_density"] = np.full(n, min(link_chars.sum() / total, 1.0) if total > 0 else 0.0)
+    link_total = _doc_sum(link_chars, spans)
+    # Per-page scalars, computed as for a page alone (numpy scalar functions), then spread over its rows.
+    doc_values = np.array(
+        [
+            (
+                np.log1p(int(size_d)),
+                np.log1p(total_d),
+                min(link_d / total_d, 1.0) if total_d > 0 else 0.0,
+            )
+            for size_d, total_d, link_d in zip(spans.sizes, total, link_total, strict=True)
+        ]
+    )
+    if one:
+        for k, name in enumerate(("doc_log_blocks", "doc_log_chars", "doc_link_density")):
+            cols[name] = np.full(n, doc_values[0, k])
+    else:
+        _put(cols, ("doc_log_blocks", "doc_log_chars", "doc_link_density"), doc_values[spans.doc])
     cols["is_text_input"] = base.is_text.astype(np.float64)
 
 
-def _plain_text(base: _Base, cols: Cols) -> None:
+def _plain_text(base: _Base, cols: Cols, spans: _Spans) -> None:
     """Plain-text layout columns (0 for HTML blocks): indent, bullet, blank lines around, title-like line."""
     text = base.is_text.astype(np.float64)
     cols["indent"] = np.minimum(base.col("indent"), MAX_INDENT) * text
@@ -1286,6 +1423,7 @@ def _plain_text(base: _Base, cols: Cols) -> None:
     cols["blank_before"] = blank_before * text
     blank_after = np.ones(base.n)  # the end of the text counts as a blank line
     blank_after[:-1] = blank_before[1:]
+    blank_after[spans.ends - 1] = 1.0
     cols["blank_after"] = blank_after * text
     words = base.col("n_words")
     title_like = (
@@ -1321,79 +1459,110 @@ def _handles(base: _Base) -> np.ndarray:
     return handle
 
 
-def _meta_lines(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
+def _meta_lines(base: _Base, cols: Cols, contentish: np.ndarray, spans: _Spans) -> None:
     """Reading-time flag, meta-line neighbours and leading-label columns (see _META_LINE_FEATURES)."""
-    if _KIT is not None:  # the per-block loops below, in C; log1p stays in numpy
-        words = base.col("n_words")
-        cols["reading_time_line"] = _KIT.reading_time(
-            base.texts, words, base.col("n_digits"), READING_TIME_MAX_WORDS, _READING_TIME_RE.search
-        )
-        rules = [(tuple(cols[name] for name in names), max_words) for names, max_words in META_LINE_RULES]
-        meta, neighbours, dist, prev_ends, titles = _KIT.meta_lines(
-            base.texts,
-            rules,
-            words,
-            base.col("n_chars"),
-            base.ends_sent,
-            cols["title_like_line"],
-            contentish.view(np.uint8),
-            MAX_CONTENTISH_DIST,
-        )
-        cols["meta_line"] = meta
-        cols["meta_line_neighbours"] = neighbours
-        cols["next_contentish_dist"] = np.log1p(dist)
-        cols["prev_ends_with_block"] = prev_ends
-        cols["title_lines_to_content"] = np.log1p(titles)
-        # has_handle: set by _patterns (found in its page-scan pass)
-        labels = _KIT.lead_labels(
-            base.texts, _LEAD_SEPS, LEAD_LABEL_MAX_CHARS, LEAD_LABEL_MAX_WORDS, _PROMO_LABELS, _TOKEN_STRIP
-        )
-        _put(cols, ("lead_label_promo", "lead_label_caps", "lead_label_tail_repeats"), labels)
-        return
     texts = base.texts
     words = base.col("n_words")
-    reading = np.zeros(base.n)
-    short = np.flatnonzero((words <= READING_TIME_MAX_WORDS) & (base.col("n_digits") > 0)).tolist()
+    cols["reading_time_line"] = _reading_time(texts, words, base.col("n_digits"))
+    chars = base.col("n_chars")
+    title_like = cols["title_like_line"]
+    rule_cols = [(tuple(cols[name] for name in names), max_words) for names, max_words in META_LINE_RULES]
+    if spans.count == 1:
+        parts = [_meta_page(texts, rule_cols, words, chars, base.ends_sent, title_like, contentish)]
+        labels = _lead_labels(texts)
+    else:  # the neighbours, distances and repeated tails of each page on its own
+        parts = [
+            _meta_page(
+                texts[rows],
+                [(tuple(c[rows] for c in columns), max_words) for columns, max_words in rule_cols],
+                words[rows],
+                chars[rows],
+                base.ends_sent[rows],
+                title_like[rows],
+                contentish[rows],
+            )
+            for rows in spans.slices()
+        ]
+        labels = np.vstack([_lead_labels(texts[rows]) for rows in spans.slices()])
+    meta, neighbours, dist, prev_ends, titles = (
+        part[0] if spans.count == 1 else np.concatenate(part) for part in zip(*parts, strict=True)
+    )
+    cols["meta_line"] = meta
+    cols["meta_line_neighbours"] = neighbours
+    cols["next_contentish_dist"] = np.log1p(dist)
+    cols["prev_ends_with_block"] = prev_ends
+    cols["title_lines_to_content"] = np.log1p(titles)
+    if _KIT is None:
+        cols["has_handle"] = _handles(base)  # (the compiled _patterns finds them in its page-scan pass)
+    _put(cols, ("lead_label_promo", "lead_label_caps", "lead_label_tail_repeats"), labels)
+
+
+def _reading_time(texts: list[str], words: np.ndarray, digits: np.ndarray) -> np.ndarray:
+    """1.0 for short blocks with a digit that state a reading time ("3 min read", "Lesezeit: 4 Minuten")."""
+    if _KIT is not None:
+        return _KIT.reading_time(texts, words, digits, READING_TIME_MAX_WORDS, _READING_TIME_RE.search)
+    reading = np.zeros(len(texts))
+    short = np.flatnonzero((words <= READING_TIME_MAX_WORDS) & (digits > 0)).tolist()
     if short:
         subset = [texts[short[0]]] if len(short) == 1 else itemgetter(*short)(texts)
         reading[short] = np.fromiter(map(bool, map(_READING_TIME_RE.search, subset)), dtype=bool, count=len(short))
-    cols["reading_time_line"] = reading
-    meta = np.zeros(base.n, dtype=bool)
-    for names, max_words in META_LINE_RULES:
-        hit = np.zeros(base.n, dtype=bool)
-        for name in names:
-            hit |= cols[name] > 0
+    return reading
+
+
+def _meta_page(
+    texts: list[str],
+    rule_cols: list[tuple[tuple[np.ndarray, ...], int]],
+    words: np.ndarray,
+    chars: np.ndarray,
+    ends_sent: np.ndarray,
+    title_like: np.ndarray,
+    contentish: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """One page's meta_line, meta_line_neighbours, next content-ish distance, prev_ends_with_block and title lines to
+    content (the distance and the title count before log1p)."""
+    n = len(texts)
+    if _KIT is not None:  # the per-block loops below, in C
+        return _KIT.meta_lines(
+            texts, rule_cols, words, chars, ends_sent, title_like, contentish.view(np.uint8), MAX_CONTENTISH_DIST
+        )
+    meta = np.zeros(n, dtype=bool)
+    for columns, max_words in rule_cols:
+        hit = np.zeros(n, dtype=bool)
+        for column in columns:
+            hit |= column > 0
         meta |= hit & (words <= max_words)
-    meta &= base.ends_sent == 0
-    cols["meta_line"] = meta.astype(np.float64)
-    neighbours = np.zeros(base.n)
+    meta &= ends_sent == 0
+    neighbours = np.zeros(n)
     neighbours[1:] += meta[:-1]
     neighbours[:-1] += meta[1:]
-    cols["meta_line_neighbours"] = neighbours
     # Blocks from each block to the next content-ish block after it (MAX_CONTENTISH_DIST when none follows).
     positions = np.flatnonzero(contentish)
-    idx = np.arange(base.n)
+    idx = np.arange(n)
     nxt = np.searchsorted(positions, idx, side="right")
-    dist = np.full(base.n, float(MAX_CONTENTISH_DIST))
+    dist = np.full(n, float(MAX_CONTENTISH_DIST))
     has_next = nxt < positions.size
     dist[has_next] = np.minimum(positions[nxt[has_next]] - idx[has_next], MAX_CONTENTISH_DIST)
-    cols["next_contentish_dist"] = np.log1p(dist)
-    prev_ends = np.zeros(base.n)
-    if base.n > 1:
-        ends = np.fromiter(map(str.endswith, texts[:-1], texts[1:]), dtype=bool, count=base.n - 1)
-        chars = base.col("n_chars")
+    prev_ends = np.zeros(n)
+    if n > 1:
+        ends = np.fromiter(map(str.endswith, texts[:-1], texts[1:]), dtype=bool, count=n - 1)
         prev_ends[1:] = ends & (chars[:-1] > chars[1:]) & (chars[1:] > 0)
-    cols["prev_ends_with_block"] = prev_ends
     # Title-like, non-meta lines strictly between each block and the next content-ish block: prefix sums, read at the
     # block before the next content-ish one (blocks with no content-ish block after them count up to the page's end).
-    titles = np.concatenate(([0.0], np.cumsum((cols["title_like_line"] > 0) & ~meta)))
-    end = np.where(has_next, positions[np.minimum(nxt, max(positions.size - 1, 0))] if positions.size else 0, base.n)
-    cols["title_lines_to_content"] = np.log1p(np.maximum(titles[end] - titles[idx + 1], 0.0))
-    cols["has_handle"] = _handles(base)
-    labels = np.zeros((base.n, 3))
+    titles = np.concatenate(([0.0], np.cumsum((title_like > 0) & ~meta)))
+    end = np.where(has_next, positions[np.minimum(nxt, max(positions.size - 1, 0))] if positions.size else 0, n)
+    return meta.astype(np.float64), neighbours, dist, prev_ends, np.maximum(titles[end] - titles[idx + 1], 0.0)
+
+
+def _lead_labels(texts: list[str]) -> np.ndarray:
+    """One page's lead_label_promo, lead_label_caps and lead_label_tail_repeats columns."""
+    if _KIT is not None:
+        return _KIT.lead_labels(
+            texts, _LEAD_SEPS, LEAD_LABEL_MAX_CHARS, LEAD_LABEL_MAX_WORDS, _PROMO_LABELS, _TOKEN_STRIP
+        )
+    labels = np.zeros((len(texts), 3))
     # C-level search of the first LEAD_LABEL_MAX_CHARS characters of every block; Python runs on the few hits only.
     hits = list(map(_LEAD_SEP_RE.search, texts, repeat(0), repeat(LEAD_LABEL_MAX_CHARS)))
-    candidates = list(compress(range(base.n), hits))
+    candidates = list(compress(range(len(texts)), hits))
     if candidates:
         distinct = set(texts)
         for i in candidates:
@@ -1406,27 +1575,39 @@ def _meta_lines(base: _Base, cols: Cols, contentish: np.ndarray) -> None:
             labels[i, 0] = label.lower().strip(_TOKEN_STRIP) in _PROMO_LABELS
             labels[i, 1] = label.isupper()
             labels[i, 2] = tail in distinct
-    _put(cols, ("lead_label_promo", "lead_label_caps", "lead_label_tail_repeats"), labels)
+    return labels
 
 
 def featurize(blocks: Sequence[Block]) -> np.ndarray:
     """Feature matrix (float32, one row per block, columns in FEATURE_NAMES order) for one document's blocks."""
-    n = len(blocks)
-    if n == 0:
+    return featurize_many([blocks])
+
+
+def featurize_many(documents: Sequence[Sequence[Block]]) -> np.ndarray:
+    """featurize of several documents, stacked in order, bitwise equal to featurize of each (vertically stacked).
+
+    The numpy work runs once over the batch instead of once per page (a page costs ~0.5 ms of such per-call work
+    whatever its size): per-page values (sizes, medians, prefix sums, neighbours) are taken within each page.
+    """
+    pages = [blocks for blocks in documents if len(blocks)]
+    if not pages:
         return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
-    base = _collect(blocks)
-    tok = _token_index(base)
+    bases = [_collect(blocks) for blocks in pages]
+    toks = [_token_index(base) for base in bases]
+    base, tok = (bases[0], toks[0]) if len(bases) == 1 else _merged(bases, toks)
+    spans = _spans([b.n for b in bases])
+    n = base.n
     cols: Cols = {}
     _length_and_style(base, cols)
-    _token_stats(base, tok, cols)
+    _token_stats(base, tok, cols, spans)
     _patterns(base, tok, cols)
     contentish = (base.col("n_words") >= CONTENTISH_MIN_WORDS) & (cols["link_density"] <= CONTENTISH_MAX_LINK_DENSITY)
-    _dom(base, cols, contentish)
+    _dom(base, cols, contentish, spans)
     _class_families(base, cols)
-    _neighbours(base, cols)
-    _document(base, cols, contentish)
-    _plain_text(base, cols)
-    _meta_lines(base, cols, contentish)
+    _neighbours(base, cols, spans)
+    _document(base, cols, contentish, spans)
+    _plain_text(base, cols, spans)
+    _meta_lines(base, cols, contentish, spans)
     if _KIT is not None:
         stacked = _KIT.stack(list(map(cols.__getitem__, FEATURE_NAMES)), n)
         if stacked is not None:
@@ -1435,3 +1616,47 @@ def featurize(blocks: Sequence[Block]) -> np.ndarray:
     for j, name in enumerate(FEATURE_NAMES):
         out[j] = cols[name]
     return np.ascontiguousarray(out.T)
+
+
+def _merged(bases: list[_Base], toks: list[_Tokens]) -> tuple[_Base, _Tokens]:
+    """One _Base and _Tokens for several pages' blocks, in order: path ids made unique across pages, token block
+    indices and text offsets shifted; page-level values (repeat counts, token frequencies) stay each page's own."""
+    rows = np.cumsum([0] + [b.n for b in bases[:-1]])
+    path_offsets = np.cumsum([0] + [int(b.path_id.max()) + 1 for b in bases[:-1]])
+    parent_offsets = np.cumsum([0] + [int(b.parent_id.max()) + 1 for b in bases[:-1]])
+    text_offsets = np.cumsum([0] + [len(b.doc) + len(_SEP) for b in bases[:-1]])
+
+    def cat(field: str) -> np.ndarray:
+        return np.concatenate([getattr(b, field) for b in bases])
+
+    base = _Base(
+        n=sum(b.n for b in bases),
+        num=cat("num"),
+        texts=list(chain.from_iterable(b.texts for b in bases)),
+        doc=_SEP.join(b.doc for b in bases),
+        starts=np.concatenate([b.starts + off for b, off in zip(bases, text_offsets.tolist(), strict=True)]),
+        is_text=cat("is_text"),
+        tag_code=cat("tag_code"),
+        path_id=np.concatenate([b.path_id + off for b, off in zip(bases, path_offsets.tolist(), strict=True)]),
+        parent_id=np.concatenate([b.parent_id + off for b, off in zip(bases, parent_offsets.tolist(), strict=True)]),
+        near_bits=cat("near_bits"),
+        any_bits=cat("any_bits"),
+        n_class_tokens=cat("n_class_tokens"),
+        has_bullet=cat("has_bullet"),
+        starts_upper=cat("starts_upper"),
+        starts_bullet=cat("starts_bullet"),
+        ends_sent=cat("ends_sent"),
+        ends_colon=cat("ends_colon"),
+        all_caps=cat("all_caps"),
+        char_counts=cat("char_counts"),
+        repeat_count=cat("repeat_count"),
+        tok_count=cat("tok_count"),
+        tokens=list(chain.from_iterable(b.tokens for b in bases)),
+    )
+    tok = _Tokens(
+        block=np.concatenate([t.block + off for t, off in zip(toks, rows.tolist(), strict=True)]),
+        facts=np.concatenate([t.facts for t in toks]),
+        frequent=np.concatenate([t.frequent for t in toks]),
+        top=np.concatenate([t.top for t in toks]),
+    )
+    return base, tok

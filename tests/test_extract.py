@@ -21,8 +21,9 @@ says will make the crossing easier for people with prams and wheelchairs.</p></a
 </body></html>"""
 
 
-def _detector() -> Detector:
-    return Detector(html_model=tiny_bundle("html"), text_model=tiny_bundle("text"))
+def _detector(rules: bool = False) -> Detector:
+    # The model's decisions alone (the boilerplate rules after the model are tested in test_boilerplate.py).
+    return Detector(html_model=tiny_bundle("html"), text_model=tiny_bundle("text"), boilerplate_rules=rules)
 
 
 def test_extract_returns_scored_blocks_aligned_with_segmentation():
@@ -45,6 +46,14 @@ def test_threshold_zero_keeps_everything_and_one_keeps_almost_nothing():
     assert "Copyright" in everything.text
     nothing = det.extract(PAGE, threshold=1.0)
     assert len(nothing.content_blocks) <= 1
+
+
+def test_boilerplate_rules_drop_a_kept_block_and_keep_its_score():
+    plain = _detector().extract(PAGE, threshold=0.0)
+    ruled = _detector(rules=True).extract(PAGE, threshold=0.0)
+    dropped = [sb.block.text for sb in ruled.blocks if not sb.is_content]
+    assert dropped == ["Copyright 2024 Harbour Times. All rights reserved."]
+    assert [sb.score for sb in ruled.blocks] == [sb.score for sb in plain.blocks]
 
 
 def test_score_matches_extract():

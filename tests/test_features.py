@@ -484,3 +484,37 @@ def test_features_only_read_block_fields() -> None:
     before = featurize(blocks)
     featurize(_mixed_blocks(50))
     assert np.array_equal(featurize(blocks), before)
+
+
+def _batch_pages() -> list[list[Block]]:
+    """Pages of every shape a batch may mix: HTML sample pages, scraper dumps, tiny and token-less pages."""
+    from pathlib import Path
+
+    from bpdetect.segment import segment
+
+    root = Path(__file__).resolve().parent.parent
+    pages = [list(segment(p.read_bytes()).blocks) for p in sorted((root / "datasets" / "sample" / "pages").iterdir())]
+    dumps = sorted((root / "tests" / "fixtures" / "dumps").glob("*.txt"))[:6]
+    pages += [list(segment(p.read_bytes(), input="text").blocks) for p in dumps]
+    pages += [
+        doc("Only one block here."),
+        [mk("a" * 100, n_link_chars=25, n_links=1), mk(""), mk("   ")],  # blocks without tokens, at the page's end
+        [mk(""), mk("Hello world. Bye.")],
+        _mixed_blocks(40),
+        [mk_line("By John"), mk_line("May 5, 2023"), mk_line("A line of text that ends the page.")],
+    ]
+    return pages
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_featurize_many_equals_each_page_alone(compiled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not compiled:
+        monkeypatch.setattr(F, "_KIT", None)
+    pages = _batch_pages()
+    alone = [featurize(p) for p in pages]
+    # The whole list, every page twice in another order, and batches with empty pages in them.
+    assert np.array_equal(F.featurize_many(pages), np.vstack(alone))
+    order = [*range(len(pages))[::-1], *range(len(pages))]
+    assert np.array_equal(F.featurize_many([pages[i] for i in order]), np.vstack([alone[i] for i in order]))
+    assert np.array_equal(F.featurize_many([[], pages[0], [], pages[-2], []]), np.vstack([alone[0], alone[-2]]))
+    assert F.featurize_many([[], []]).shape == (0, len(FEATURE_NAMES))

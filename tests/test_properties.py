@@ -49,7 +49,8 @@ HIDDEN = "HID"
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    return Detector(html_model=tiny_bundle("html"), text_model=tiny_bundle("text"))
+    # The model's decisions alone: at threshold 0 every block is kept (see test_boilerplate_rules_only_drop).
+    return Detector(html_model=tiny_bundle("html"), text_model=tiny_bundle("text"), boilerplate_rules=False)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -417,6 +418,16 @@ def test_extract_any_input(detector: Detector, page: bytes | str, kind: str) -> 
     json.dumps(to_record(ext), ensure_ascii=False).encode("utf-8")
     to_markdown(ext, links=True)
     to_html(ext)
+
+
+@FEW
+@given(any_page, kinds)
+def test_boilerplate_rules_only_drop(detector: Detector, page: bytes | str, kind: str) -> None:
+    ruled = Detector(html_model=detector.bundle("html"), text_model=detector.bundle("text"))
+    with_rules = ruled.extract(page, input=kind)
+    alone = detector.extract(page, input=kind)
+    assert [sb.score for sb in with_rules.blocks] == [sb.score for sb in alone.blocks]
+    assert all(a.is_content for a, r in zip(alone.blocks, with_rules.blocks, strict=True) if r.is_content)
 
 
 scraped_text = st.lists(
