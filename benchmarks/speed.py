@@ -267,6 +267,8 @@ def main() -> None:
     args = ap.parse_args()
 
     named = load_pages(args.root, args.every, args.limit)
+    if not named:
+        raise SystemExit(f"no pages under {args.root} (expected <corpus>/index.jsonl files; see --root)")
     pages = [raw for _, raw in named]
     mb = sum(map(len, pages)) / 2**20
     print(f"{len(pages)} pages, {mb:.1f} MB, {os.cpu_count()} CPUs, {platform.python_version()}", file=sys.stderr)

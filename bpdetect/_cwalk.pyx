@@ -18,7 +18,7 @@ lxml proxy and calls the Python ``_special_flags`` so the two walks cannot disag
 
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport uint64_t
-from libc.string cimport memcpy, strcmp, strlen
+from libc.string cimport memchr, memcpy, strcmp, strlen
 
 from lxml.includes cimport tree
 from lxml.includes.etreepublic cimport _Element, elementFactory, import_lxml__etree
@@ -535,36 +535,45 @@ def find_long_tag(const unsigned char[:] data, Py_ssize_t pos=0, Py_ssize_t unit
     cdef Py_ssize_t found = -1
     if pos < 0:
         pos = 0
+    cdef const unsigned char* base
+    cdef const unsigned char* hit
+    if n == 0:
+        return -1
+    base = &data[0]
     with nogil:
         i = pos
         while i + 1 < n and found < 0:
-            if data[i] == 60:  # "<"
-                ch = data[i + 1]
-                if (65 <= ch <= 90) or (97 <= ch <= 122):
-                    j = i + 2
-                    count = 0
-                    ok = True
-                    while count < units:
+            # Jump to the next "<" (memchr: most of a page is text, markup and scripts between tags).
+            hit = <const unsigned char*>memchr(base + i, 60, n - 1 - i)
+            if hit is NULL:
+                break
+            i = hit - base
+            ch = data[i + 1]
+            if (65 <= ch <= 90) or (97 <= ch <= 122):
+                j = i + 2
+                count = 0
+                ok = True
+                while count < units:
+                    if j >= n:
+                        ok = False
+                        break
+                    ch = data[j]
+                    if ch == 60 or ch == 62:  # "<" or ">"
+                        ok = False
+                        break
+                    if ch == 34 or ch == 39:  # a quoted value: up to the next equal quote
+                        q = ch
+                        j += 1
+                        while j < n and data[j] != q:
+                            j += 1
                         if j >= n:
                             ok = False
                             break
-                        ch = data[j]
-                        if ch == 60 or ch == 62:  # "<" or ">"
-                            ok = False
-                            break
-                        if ch == 34 or ch == 39:  # a quoted value: up to the next equal quote
-                            q = ch
-                            j += 1
-                            while j < n and data[j] != q:
-                                j += 1
-                            if j >= n:
-                                ok = False
-                                break
-                        j += 1
-                        count += 1
-                    if ok:
-                        found = i
-                        break
+                    j += 1
+                    count += 1
+                if ok:
+                    found = i
+                    break
             i += 1
     return found
 
