@@ -17,6 +17,7 @@ lxml proxy and calls the Python ``_special_flags`` so the two walks cannot disag
 """
 
 from cpython.unicode cimport PyUnicode_DecodeUTF8
+from cpython.object cimport PyObject
 from libc.stdint cimport uint64_t
 from libc.string cimport memchr, memcpy, strcmp, strlen
 
@@ -24,6 +25,10 @@ from lxml.includes cimport tree
 from lxml.includes.etreepublic cimport _Element, elementFactory, import_lxml__etree
 
 import_lxml__etree()
+
+cdef extern from "Python.h":
+    void PyObject_GC_UnTrack(void *op)
+
 
 cdef dict _TAG_FLAGS = {}
 cdef dict _HEADINGS = {}
@@ -385,7 +390,11 @@ cdef class _Walker:
             min(link_chars, n_chars), n_links, n_lines, tokens, semantic, heading, (flags & _IN_LI) != 0,
             (flags & _IN_CELL) != 0, (flags & _IN_CAPTION) != 0,
         ) + _BLOCK_TAIL + (block_hrefs, owners[len(owners) - 1], parent)
-        self.blocks_out.append(tuple.__new__(_BLOCK, fields))
+        block = tuple.__new__(_BLOCK, fields)
+        # A Block holds only strings, numbers and tuples of them: it can never be part of a reference cycle, so the
+        # cyclic garbage collector need not track it (each collection would otherwise traverse every live Block).
+        PyObject_GC_UnTrack(<PyObject*>block)
+        self.blocks_out.append(block)
 
     cdef visit(self, tree.xmlNode* el, object text, long flags, tuple tokens, bint in_link, Py_ssize_t owner,
                int heading):

@@ -201,3 +201,13 @@ def test_fast_utf8_path_gives_decodes_answer(monkeypatch: pytest.MonkeyPatch) ->
     fast = [segment_mod._to_utf8(p, None) for p in pages]
     monkeypatch.setattr(segment_mod, "_cwalk", None)
     assert fast == [segment_mod._to_utf8(p, None) for p in pages]
+
+
+def test_blocks_are_not_tracked_by_the_cycle_collector() -> None:
+    import gc
+
+    doc = segment_mod.segment(b"<html><body><p>Hello <a href='/x'>world</a> here.</p><p>Two</p></body></html>")
+    if segment_mod._cwalk is None:
+        pytest.skip("compiled walk not built")
+    assert doc.blocks and not any(gc.is_tracked(b) for b in doc.blocks)
+    assert doc.blocks[0].links == (("world", "/x"),)  # untracking changes nothing a Block holds
