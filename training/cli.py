@@ -56,6 +56,7 @@ def run_train(
     max_iter: int = 50,
     split: bool = True,
     extra_params: dict | None = None,
+    seed: int = 0,
 ) -> None:
     """Build labeled blocks (with a progress bar), train, print a summary table and save the model."""
     from .dataset import load_blocksets
@@ -81,6 +82,7 @@ def run_train(
         params={"context": context, "max_iter": max_iter, **(extra_params or {})},
         roots=roots,
         use_validation_split=split,
+        seed=seed,
     )
     side = save_model(result.bundle, out)
     val = result.validation
@@ -151,6 +153,7 @@ def register(app: typer.Typer) -> None:
             int | None, typer.Option(help="Boosting iterations of the 2nd pass (default: --max-iter).")
         ] = None,
         no_split: Annotated[bool, typer.Option("--no-split", help="Train on every page; no validation.")] = False,
+        seed: Annotated[int, typer.Option(help="Random seed of the boosting and of the short-block sample.")] = 0,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log skipped pages.")] = False,
     ) -> None:
         """Train a model on labeled pages and save it with its metadata."""
@@ -164,6 +167,7 @@ def register(app: typer.Typer) -> None:
                     "max_leaf_nodes": max_leaf_nodes, "context_folds": context_folds, "learning_rate": learning_rate,
                     "context_max_iter": context_max_iter,
                 },
+                seed=seed,
             )
         except (FileNotFoundError, ValueError) as exc:
             raise _fail(str(exc)) from exc

@@ -207,11 +207,13 @@ def train_model(
     roots: Sequence[Path] = (),
     use_validation_split: bool = True,
     label_policy: bool = True,
+    seed: int = SEED,
 ) -> TrainResult:
     """Fit on the training pages, tune thresholds on the validation pages, and return the bundle.
 
     With ``label_policy`` the input kind's LABEL_POLICIES relabel matching training blocks as clutter and its
-    BLOCK_PSEUDO_TOKENS give every block a weight of its own.
+    BLOCK_PSEUDO_TOKENS give every block a weight of its own. ``seed`` seeds the boosting and the sample of short
+    blocks (a fixed seed gives the same model on the same data).
     """
     t0 = time.perf_counter()
     train_sets = []
@@ -223,9 +225,9 @@ def train_model(
     policy = LABEL_POLICIES.get(input_kind, ()) if label_policy else ()
     pseudo_tokens = BLOCK_PSEUDO_TOKENS.get(input_kind, 0.0) if label_policy else 0.0
     tr = stack(train_sets, policy=policy, pseudo_tokens=pseudo_tokens)
-    clf = BlockClassifier(random_state=SEED, **(params or {}))
+    clf = BlockClassifier(random_state=seed, **(params or {}))
     short = tr.n_tokens <= SHORT_BLOCK_TOKENS
-    sampled = np.random.default_rng(SEED).random(len(tr.y)) < SHORT_BLOCK_SAMPLE
+    sampled = np.random.default_rng(seed).random(len(tr.y)) < SHORT_BLOCK_SAMPLE
     fit_rows = ~short | sampled
     weight = np.where(short, tr.weight / SHORT_BLOCK_SAMPLE, tr.weight)
     clf.fit(tr.X, tr.y, sample_weight=weight, doc=tr.doc, site=tr.site, chars=tr.chars, fit_rows=fit_rows)
@@ -281,7 +283,7 @@ def train_model(
                 "corpora": corpora_meta,
                 "blocks": len(tr.y),
                 "pages": len(tr.page_gold_tokens),
-                "seed": SEED,
+                "seed": seed,
                 "label_rule": f"block content when >= {DEFAULT_THRESHOLD} of its tokens align to gold"
                 + (POLICY_NOTE if policy else ""),
                 "block_pseudo_tokens": pseudo_tokens,
