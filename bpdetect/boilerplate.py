@@ -163,7 +163,7 @@ DATE_LINE_MAX_WORDS = 16
 _SENTENCE_AFTER = re.compile(r"[.!?]\s+[A-Za-z]{2}")
 # (rule name, the lowercased heads a line must start with, its regex, the most words it may have)
 _HEADED_RULES: tuple[tuple[str, tuple[str, ...], re.Pattern[str], int], ...] = (
-    ("copyright", ("©", "(c)", "c)", "copyright"), _COPYRIGHT, COPYRIGHT_MAX_WORDS),
+    ("copyright", ("©", "c)", "copyright"), _COPYRIGHT, COPYRIGHT_MAX_WORDS),  # "(c) 2024" is "c) 2024" past the "("
     (
         "tags line",
         (
@@ -245,9 +245,9 @@ def boilerplate_rule(text: str, *, pitches: bool = True) -> str | None:
         head = text.lstrip(_HEAD_DECOR)[:_HEAD_CHARS].lower()
         if head.startswith(_HEADS):
             for name, heads, rx, max_words in _HEADED_RULES:
-                if head.startswith(heads) and rx.match(text) and len(text.split()) <= max_words:
-                    if name == "date line" and _SENTENCE_AFTER.search(text):
-                        return None  # "posted on July 19. You can watch the video below."
+                # A sentence after the date is prose: "posted on July 19. You can watch the video below."
+                prose = name == "date line" and _SENTENCE_AFTER.search(text) is not None
+                if head.startswith(heads) and rx.match(text) and len(text.split()) <= max_words and not prose:
                     return name
     if pitches:
         low = text.lower()

@@ -1629,16 +1629,19 @@ def _merged(bases: list[_Base], toks: list[_Tokens]) -> tuple[_Base, _Tokens]:
     def cat(field: str) -> np.ndarray:
         return np.concatenate([getattr(b, field) for b in bases])
 
+    def shifted(field: str, offsets: np.ndarray) -> np.ndarray:
+        return np.concatenate([getattr(b, field) + off for b, off in zip(bases, offsets.tolist(), strict=True)])
+
     base = _Base(
         n=sum(b.n for b in bases),
         num=cat("num"),
         texts=list(chain.from_iterable(b.texts for b in bases)),
         doc=_SEP.join(b.doc for b in bases),
-        starts=np.concatenate([b.starts + off for b, off in zip(bases, text_offsets.tolist(), strict=True)]),
+        starts=shifted("starts", text_offsets),
         is_text=cat("is_text"),
         tag_code=cat("tag_code"),
-        path_id=np.concatenate([b.path_id + off for b, off in zip(bases, path_offsets.tolist(), strict=True)]),
-        parent_id=np.concatenate([b.parent_id + off for b, off in zip(bases, parent_offsets.tolist(), strict=True)]),
+        path_id=shifted("path_id", path_offsets),
+        parent_id=shifted("parent_id", parent_offsets),
         near_bits=cat("near_bits"),
         any_bits=cat("any_bits"),
         n_class_tokens=cat("n_class_tokens"),
