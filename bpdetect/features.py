@@ -1618,6 +1618,13 @@ def featurize_many(documents: Sequence[Sequence[Block]]) -> np.ndarray:
     return np.ascontiguousarray(out.T)
 
 
+# _Base fields holding one row (or value) per block, concatenated as they are when pages are merged.
+_ROW_FIELDS = (
+    "num", "is_text", "tag_code", "near_bits", "any_bits", "n_class_tokens", "has_bullet", "starts_upper",
+    "starts_bullet", "ends_sent", "ends_colon", "all_caps", "char_counts", "repeat_count", "tok_count",
+)
+
+
 def _merged(bases: list[_Base], toks: list[_Tokens]) -> tuple[_Base, _Tokens]:
     """One _Base and _Tokens for several pages' blocks, in order: path ids made unique across pages, token block
     indices and text offsets shifted; page-level values (repeat counts, token frequencies) stay each page's own."""
@@ -1634,27 +1641,13 @@ def _merged(bases: list[_Base], toks: list[_Tokens]) -> tuple[_Base, _Tokens]:
 
     base = _Base(
         n=sum(b.n for b in bases),
-        num=cat("num"),
         texts=list(chain.from_iterable(b.texts for b in bases)),
         doc=_SEP.join(b.doc for b in bases),
         starts=shifted("starts", text_offsets),
-        is_text=cat("is_text"),
-        tag_code=cat("tag_code"),
         path_id=shifted("path_id", path_offsets),
         parent_id=shifted("parent_id", parent_offsets),
-        near_bits=cat("near_bits"),
-        any_bits=cat("any_bits"),
-        n_class_tokens=cat("n_class_tokens"),
-        has_bullet=cat("has_bullet"),
-        starts_upper=cat("starts_upper"),
-        starts_bullet=cat("starts_bullet"),
-        ends_sent=cat("ends_sent"),
-        ends_colon=cat("ends_colon"),
-        all_caps=cat("all_caps"),
-        char_counts=cat("char_counts"),
-        repeat_count=cat("repeat_count"),
-        tok_count=cat("tok_count"),
         tokens=list(chain.from_iterable(b.tokens for b in bases)),
+        **{field: cat(field) for field in _ROW_FIELDS},
     )
     tok = _Tokens(
         block=np.concatenate([t.block + off for t, off in zip(toks, rows.tolist(), strict=True)]),
