@@ -1006,14 +1006,11 @@ class _Spans:
     ends: np.ndarray  # int64 one past the last row of each document
     doc: np.ndarray  # int64 document of each row
     pos: np.ndarray  # int64 index of each row within its document
+    rows: list[slice]  # the rows of each document
 
     def per_row(self, values: np.ndarray) -> np.ndarray | float:
         """A per-document value for every row (the value itself, as a float, for one document)."""
         return float(values[0]) if self.count == 1 else values[self.doc]
-
-    def slices(self) -> list[slice]:
-        """The rows of each document."""
-        return [slice(a, b) for a, b in zip(self.starts.tolist(), self.ends.tolist(), strict=True)]
 
 
 def _spans(sizes: Sequence[int]) -> _Spans:
@@ -1022,10 +1019,11 @@ def _spans(sizes: Sequence[int]) -> _Spans:
     ends = np.cumsum(size)
     starts = ends - size
     n = int(ends[-1])
+    rows = [slice(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
     if len(sizes) == 1:
-        return _Spans(1, size, starts, ends, np.zeros(n, dtype=np.int64), np.arange(n))
+        return _Spans(1, size, starts, ends, np.zeros(n, dtype=np.int64), np.arange(n), rows)
     doc = np.repeat(np.arange(len(sizes)), size)
-    return _Spans(len(sizes), size, starts, ends, doc, np.arange(n) - starts[doc])
+    return _Spans(len(sizes), size, starts, ends, doc, np.arange(n) - starts[doc], rows)
 
 
 def _upper_medians(values: np.ndarray, spans: _Spans, mask: np.ndarray | None = None) -> np.ndarray:
@@ -1086,7 +1084,7 @@ def _window_sum(a: np.ndarray, half: int, spans: _Spans) -> tuple[np.ndarray, np
         return c[hi] - c[lo], (hi - lo).astype(np.float64)
     # One leading zero row per document: document d's prefix sums start at row starts[d] + d.
     c = np.empty((n + spans.count, *a.shape[1:]))
-    for d, rows in enumerate(spans.slices()):
+    for d, rows in enumerate(spans.rows):
         c[rows.start + d] = 0.0
         np.cumsum(a[rows], axis=0, dtype=np.float64, out=c[rows.start + d + 1 : rows.stop + d + 1])
     size = spans.sizes[spans.doc]
@@ -1183,7 +1181,7 @@ def _token_stats(base: _Base, tok: _Tokens, cols: Cols, spans: _Spans) -> None:
         sums = np.vstack(
             [
                 _token_sums(tok.facts[a:b], tok.frequent[a:b], tok.top[a:b], base.tok_count[rows])
-                for rows, a, b in zip(spans.slices(), [0, *tok_ends[:-1]], tok_ends, strict=True)
+                for rows, a, b in zip(spans.rows, [0, *tok_ends[:-1]], tok_ends, strict=True)
             ]
         )
     else:
@@ -1373,7 +1371,7 @@ def _document(base: _Base, cols: Cols, contentish: np.ndarray, spans: _Spans) ->
     cols["chars_rel_median"] = chars / spans.per_row(np.maximum(_upper_medians(chars, spans), 1.0))
     log_chars = cols["log_chars"]
     # A mean of non-integers depends on the order of the sum: one np.mean per page, as for a page alone.
-    means = np.array([log_chars[rows].mean() for rows in spans.slices()])
+    means = np.array([log_chars[rows].mean() for rows in spans.rows])
     cols["log_chars_minus_mean"] = log_chars - spans.per_row(means)
     # Densest region: argmax of the non-link chars per block, summed over a window of +-WINDOW blocks.
     curve = _window_sum(np.maximum(chars - link_chars, 0.0), WINDOW, spans)[0]
@@ -1481,9 +1479,9 @@ def _meta_lines(base: _Base, cols: Cols, contentish: np.ndarray, spans: _Spans) 
                 title_like[rows],
                 contentish[rows],
             )
-            for rows in spans.slices()
+            for rows in spans.rows
         ]
-        labels = np.vstack([_lead_labels(texts[rows]) for rows in spans.slices()])
+        labels = np.vstack([_lead_labels(texts[rows]) for rows in spans.rows])
     meta, neighbours, dist, prev_ends, titles = (
         part[0] if spans.count == 1 else np.concatenate(part) for part in zip(*parts, strict=True)
     )
