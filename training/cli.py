@@ -35,6 +35,20 @@ def _count_pages(roots: list[Path], corpora: list[str] | None) -> int:
     return total
 
 
+def _parse_corpus_weights(values: list[str]) -> dict[str, float]:
+    """``NAME=W`` strings as a mapping (ValueError with the bad string otherwise)."""
+    out: dict[str, float] = {}
+    for v in values:
+        name, sep, w = v.partition("=")
+        try:
+            out[name.strip()] = float(w)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise ValueError(f"--corpus-weight wants NAME=NUMBER, got {v!r}")
+    return out
+
+
 def _parse_threshold(value: str | None) -> float | str | None:
     if value is None:
         return None
@@ -57,6 +71,7 @@ def run_train(
     split: bool = True,
     extra_params: dict | None = None,
     seed: int = 0,
+    corpus_weights: dict[str, float] | None = None,
 ) -> None:
     """Build labeled blocks (with a progress bar), train, print a summary table and save the model."""
     from .dataset import load_blocksets
@@ -83,6 +98,7 @@ def run_train(
         roots=roots,
         use_validation_split=split,
         seed=seed,
+        corpus_weights=corpus_weights,
     )
     side = save_model(result.bundle, out)
     val = result.validation
@@ -154,6 +170,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
         no_split: Annotated[bool, typer.Option("--no-split", help="Train on every page; no validation.")] = False,
         seed: Annotated[int, typer.Option(help="Random seed of the boosting and of the short-block sample.")] = 0,
+        corpus_weight: Annotated[
+            list[str] | None,
+            typer.Option(help="NAME=W: weigh each page of corpus NAME W times (repeatable; e.g. your own dumps)."),
+        ] = None,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log skipped pages.")] = False,
     ) -> None:
         """Train a model on labeled pages and save it with its metadata."""
@@ -161,6 +181,7 @@ def register(app: typer.Typer) -> None:
         if input not in ("html", "text"):
             raise _fail("--input must be html or text")
         try:
+            weights = _parse_corpus_weights(corpus_weight or [])
             run_train(
                 data, out, input, corpus, jobs, cache, context=not no_context, max_iter=max_iter, split=not no_split,
                 extra_params={
@@ -168,6 +189,7 @@ def register(app: typer.Typer) -> None:
                     "context_max_iter": context_max_iter,
                 },
                 seed=seed,
+                corpus_weights=weights,
             )
         except (FileNotFoundError, ValueError) as exc:
             raise _fail(str(exc)) from exc

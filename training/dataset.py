@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -47,6 +48,8 @@ class BlockSet:
     page_reach: np.ndarray  # share of the page's gold tokens that align to any of its blocks
     # Index (within its page) of the page's headline line in a text rendering, -1 when unknown; None: no headlines.
     page_headline: np.ndarray | None = None
+    # True for pages whose line labels came from the labeler (index ``line_labels``): label policies leave them be.
+    page_exact: np.ndarray | None = None
 
     def subset(self, pages: np.ndarray) -> BlockSet:
         """Only the given pages (boolean mask over pages), renumbered."""
@@ -67,6 +70,7 @@ class BlockSet:
             page_val=self.page_val[pages],
             page_reach=self.page_reach[pages],
             page_headline=None if self.page_headline is None else self.page_headline[pages],
+            page_exact=None if self.page_exact is None else self.page_exact[pages],
         )
 
     def headline_rows(self) -> np.ndarray:
@@ -150,6 +154,13 @@ def headline_line(doc: Document, headline: str | None) -> int | None:
     return None
 
 
+def _exact_labels(labels: object, n_blocks: int) -> np.ndarray | None:
+    """A text page's ``line_labels`` (1 content, 0 clutter per non-empty line) as overlaps; None if they misfit."""
+    if not isinstance(labels, list) or len(labels) != n_blocks or any(v not in (0, 1) for v in labels):
+        return None
+    return np.asarray(labels, dtype=np.float64)
+
+
 def _page_rows(page: Page, input_kind: str) -> tuple | None:
     try:
         if input_kind == "text" and page.extra.get("input") != "text":
@@ -164,11 +175,24 @@ def _page_rows(page: Page, input_kind: str) -> tuple | None:
     if doc is None or not doc.blocks:
         return None
     al = align_blocks([b.text for b in doc.blocks], page.gold)
+    line_labels = page.extra.get("line_labels") if page.extra.get("input") == "text" else None
+    exact = None
+    if line_labels is not None:
+        exact = _exact_labels(line_labels, len(doc.blocks))
+        if exact is None:
+            log.warning("%s/%s: line_labels ignored: %d labels for %d lines", page.corpus, page.id,
+                        len(line_labels), len(doc.blocks))
+        else:  # the labeler's own line labels replace the alignment's guess (e.g. a breadcrumb repeating the title)
+            al = dataclasses.replace(al, overlap=exact, n_matched=np.where(exact > 0, al.n_tokens, 0))
     X = featurize(doc.blocks)
+    exact_page = line_labels is not None and exact is not None
     chars = np.fromiter((b.n_chars for b in doc.blocks), dtype=np.int64, count=len(doc.blocks))
     reach = float(al.n_matched.sum()) / al.n_gold_tokens if al.n_gold_tokens else 1.0
     head = -1 if headline is None else headline
-    return X, al.overlap, al.n_tokens, al.n_matched, chars, page.id, page.group, al.n_gold_tokens, reach, head
+    return (
+        X, al.overlap, al.n_tokens, al.n_matched, chars, page.id, page.group, al.n_gold_tokens, reach, head,
+        exact_page,
+    )
 
 
 def _chunk_rows(pages: Sequence[Page], input_kind: str) -> list[tuple | None]:
@@ -268,6 +292,7 @@ def build_corpus(
             page_val=np.array([is_validation(corpus, r[6]) for r in rows], dtype=bool),
             page_reach=np.array([r[8] for r in rows], dtype=np.float64),
             page_headline=np.array([r[9] for r in rows], dtype=np.int64),
+            page_exact=np.array([r[10] for r in rows], dtype=bool),
         )
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)

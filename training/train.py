@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,11 +97,15 @@ def meta_line_mask(X: np.ndarray, policy: LabelPolicy = META_LINE_POLICY) -> np.
 def _labels(bs: BlockSet, threshold: float, policy: LabelPolicy) -> np.ndarray:
     """Content labels of a BlockSet's blocks: gold alignment >= threshold, minus the policy's clutter lines.
 
-    Under a policy the pages' headline lines (BlockSet.page_headline, text renderings only) are content.
+    Under a policy the pages' headline lines (BlockSet.page_headline, text renderings only) are content; pages with
+    the labeler's own line labels (BlockSet.page_exact) keep them.
     """
     y = bs.overlap >= threshold
     if policy:
-        y &= ~meta_line_mask(bs.X, policy)
+        relabel = meta_line_mask(bs.X, policy)
+        if bs.page_exact is not None:
+            relabel &= ~bs.page_exact[bs.page]  # a labeler's own line labels stand
+        y &= ~relabel
         y[bs.headline_rows()] = True
     return y
 
@@ -208,12 +212,14 @@ def train_model(
     use_validation_split: bool = True,
     label_policy: bool = True,
     seed: int = SEED,
+    corpus_weights: Mapping[str, float] | None = None,
 ) -> TrainResult:
     """Fit on the training pages, tune thresholds on the validation pages, and return the bundle.
 
     With ``label_policy`` the input kind's LABEL_POLICIES relabel matching training blocks as clutter and its
     BLOCK_PSEUDO_TOKENS give every block a weight of its own. ``seed`` seeds the boosting and the sample of short
-    blocks (a fixed seed gives the same model on the same data).
+    blocks (a fixed seed gives the same model on the same data). ``corpus_weights`` multiplies the training weight
+    of every page of the named corpora (default 1: each page weighs as much as any other page).
     """
     t0 = time.perf_counter()
     train_sets = []
@@ -230,6 +236,13 @@ def train_model(
     sampled = np.random.default_rng(seed).random(len(tr.y)) < SHORT_BLOCK_SAMPLE
     fit_rows = ~short | sampled
     weight = np.where(short, tr.weight / SHORT_BLOCK_SAMPLE, tr.weight)
+    unknown = sorted(set(corpus_weights or {}) - {bs.corpus for bs in sets})
+    if unknown:
+        raise ValueError(f"corpus weight for a corpus not in the data: {', '.join(unknown)}")
+    for corpus, w in (corpus_weights or {}).items():
+        if not w > 0:
+            raise ValueError(f"corpus weight of {corpus} must be > 0, got {w}")
+        weight = np.where(tr.page_corpus[tr.doc] == corpus, weight * w, weight)
     clf.fit(tr.X, tr.y, sample_weight=weight, doc=tr.doc, site=tr.site, chars=tr.chars, fit_rows=fit_rows)
     threshold = 0.5
     presets: dict[str, float] = {}
@@ -284,6 +297,7 @@ def train_model(
                 "blocks": len(tr.y),
                 "pages": len(tr.page_gold_tokens),
                 "seed": seed,
+                "corpus_weights": dict(corpus_weights or {}),
                 "label_rule": f"block content when >= {DEFAULT_THRESHOLD} of its tokens align to gold"
                 + (POLICY_NOTE if policy else ""),
                 "block_pseudo_tokens": pseudo_tokens,
