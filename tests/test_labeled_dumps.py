@@ -104,3 +104,38 @@ def test_train_model_refuses_weight_of_unknown_corpus(dump_corpus: Path) -> None
     bs = build_corpus(dump_corpus, "my-dumps", "text")
     with pytest.raises(ValueError, match="not in the data: elsewhere"):
         train_model([bs], "text", params={"max_iter": 3}, use_validation_split=False, corpus_weights={"elsewhere": 2})
+
+
+def test_corpus_from_several_folders_refuses_a_shared_id(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, stems in ((a, TRICKY[:2]), (b, TRICKY[1:])):
+        folder.mkdir()
+        for stem in stems:
+            for suffix in (".txt", ".json"):
+                shutil.copy(DUMPS / f"{stem}{suffix}", folder / f"{stem}{suffix}")
+    with pytest.raises(ValueError, match=TRICKY[1]):
+        write_corpus([a, b], tmp_path / "out" / "both")
+    (b / f"{TRICKY[1]}.txt").unlink()
+    (b / f"{TRICKY[1]}.json").unlink()
+    assert write_corpus([a, b], tmp_path / "out" / "both") == 3
+    ids = [json.loads(line)["id"] for line in (tmp_path / "out" / "both" / "index.jsonl").read_text().splitlines()]
+    assert ids == sorted(TRICKY)
+
+
+TRAINING_DUMPS = Path(__file__).resolve().parent.parent / "datasets" / "dumps"
+
+
+@pytest.mark.parametrize("txt", sorted(TRAINING_DUMPS.glob("*.txt")), ids=lambda p: p.stem)
+def test_training_dumps_sort_every_line(txt: Path) -> None:
+    text, gold, labels = read_labeled_dump(txt)  # raises on a line in no category
+    meta = json.loads(txt.with_suffix(".json").read_text(encoding="utf-8"))
+    lines = {ln.strip() for ln in text.splitlines() if ln.strip()}
+    assert not set(meta["article"]) & set(meta["clutter"]) and meta["title"] not in meta["clutter"]
+    assert {meta["title"], *meta["article"], *meta["clutter"]} <= lines
+    assert gold[0] == meta["title"] or meta["title"] in gold
+    assert len(labels) == sum(1 for ln in text.splitlines() if ln.strip()) and 0 < sum(labels) < len(labels)
+
+
+def test_training_dumps_and_fixtures_make_one_corpus(tmp_path: Path) -> None:
+    n = write_corpus([DUMPS, TRAINING_DUMPS], tmp_path / "scraper-dumps")
+    assert n == len(list(DUMPS.glob("*.txt"))) + len(list(TRAINING_DUMPS.glob("*.txt"))) >= 88

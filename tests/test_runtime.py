@@ -134,7 +134,9 @@ def test_shipped_models_are_the_conversions_of_their_references(kind, tmp_path):
 def test_shipped_npz_models_numpy_walk_equals_compiled(kind):
     bundle = load_model(MODELS / f"{kind}.npz")
     meta = bundle.metadata
-    assert meta["container"] == "npz" and meta["converted_from"]["file"] == f"{kind}.skops"
+    # Written as .npz by `bpdetect train` (the text model) or converted from a .skops reference (the HTML model).
+    assert meta["container"] == "npz"
+    assert meta.get("converted_from", {"file": f"{kind}.skops"})["file"] == f"{kind}.skops"
     assert bundle.input == kind and bundle.presets
     evs = evaluators(bundle.classifier)
     if len(evs) < 2:

@@ -21,77 +21,69 @@ from bpdetect.records import Extraction
 
 DUMPS = Path(__file__).resolve().parent / "fixtures" / "dumps"
 FIXTURES = sorted(p.stem for p in DUMPS.glob("*.txt"))
-# Known gaps of the shipped text model with the boilerplate rules (measured 2026-11-28, feature schema v4). The first
-# eight fixtures were written with the model at hand; the other 24 were written blind, in six rounds of four, by
-# someone who never ran a model on them: a fresh held-out check each (round 1: fr-passerelle-*, md-*, newsletter-*,
-# sports-*; round 2: gov-*, medium-*, pt-ciclovia-*, review-*; round 3: it-*, nl-*, tech-*, travel-*; round 4:
-# de-magazin-*, es-noticia-*, finance-*, wp-blog-*; round 5: fr-blog-*, pt-esporte-*, science-*, tv-news-*; round 6:
-# es-blog-*, it-blog-*, recipe-blog-*, uk-council-*; round 7, eight pages in the style the issue names, written while
-# the model and the rules of 2026-11-28 were fixed: blog-cedar-*, de-verein-*, en-aggregator-*, es-regional-*,
-# health-mag-*, ledger-*, sports-coastal-*, tech-corvane-*; after it, the category and form-label rules were added).
+# Known gaps of the shipped text model with the boilerplate rules (measured 2026-11-28, feature schema v4). Since
+# 2026-11-28 the text model is trained on the 40 fixtures written before round 8 (with the 48 training dumps of
+# datasets/dumps), so those are in-sample checks. NOT_TRAINED_ON lists the other 24: written blind, by helper sessions
+# that read the issue's text and one example fixture and never ran a model. Round 8 was scored once, after the model
+# was chosen; the totals of rounds 9 and 10 chose between three trial models. Earlier rounds: git log of this file.
+NOT_TRAINED_ON = {
+    # round 8
+    "blog-rescue-dog-first-week", "food-blog-marrow-and-vine-review", "fr-regional-rugby-montee",
+    "portal-br-saude-horario-estendido", "space-wire-planet-disk-gap", "tech-howto-nas-phone-backup",
+    "wp-economy-energy-cap", "wp-magazine-hardware-employee-sale",
+    # round 9
+    "de-blog-brot-backen", "en-diy-blog-paint-cabinets", "en-localtv-storm-outage", "en-newsagg-port-strike",
+    "en-school-board-budget", "en-techblog-rust-errors", "fr-actu-velo-cargo", "it-sport-basket-derby",
+    # round 10
+    "en-city-mag-coffee-roaster", "en-newsagg-wildfire", "en-review-blog-headphones", "en-sports-blog-marathon-recap",
+    "en-wp-church-food-drive", "nl-blog-moestuin-oktober", "pl-news-most-remont", "pt-portal-chuva-alagamentos",
+}  # fmt: skip
 # Strict: a model that fixes one makes its test fail until it is removed here.
-# Clutter kept (rounds 1-2 and the first eight): site names above the menu ("Harlow Creek Gazette", "The Hive
-# Ledger"), a press-release dateline, a "Latest:" ticker title, author and WhatsApp pitches written as sentences, a
-# bare inline link to another story, a tag line, a table-of-contents entry, a long "Publicado em ... | Atualizado em
-# ..." line. (Ad labels between paragraphs, "Skip to content", "Explore more on these topics", "Leia também: ..."
-# promos, newsletter/recipe pitches, photo credits and a byline name cut onto its own line ("by" / "John") go by the
-# boilerplate rules since 2026-11-28.)
 KEEPS_CLUTTER = {
-    # rounds 3-6: photo captions, a recipe card's servings switches and nutrition note, a "save this recipe" box, a
-    # recipe rating, tags, teasers, donation pitches, a site tagline, a newsletter box's name and legal line, a bare
-    # "Related" header, an update note, affiliate pitches and disclosures, a bank offer, Instagram prompts in other
-    # words. (A bare "Related" header, copyright and tag lines, "Publicado em ... | Atualizado em ..." lines, consent
-    # small print under sign-up forms and "save this recipe" boxes go by the rules since 2026-11-29.)
-    # Round 7: an image gallery's buttons ("Bild vergrößern", "Zur Bildergalerie (48 Bilder)"), site taglines
-    # ("Breaking stories from around the globe"), a table-of-contents entry.
-    "de-magazin-wanderweg",
-    "de-verein-jubilaeumskonzert",
-    "en-aggregator-arctic-seeds",
-    "es-regional-linea-autobus",
-    "health-mag-teen-sleep",
-    "es-blog-receta-tortilla",
-    "es-noticia-mercado-abastos",
-    "finance-blog-emergency-fund",
-    "fr-blog-recette-tarte",
-    "it-blog-viaggio-dolomiti",
-    "it-news-tram-cantiere",
+    # Photo captions written as sentences, newsletter and e-mail opt-in boxes, affiliate "Shop this post" boxes and
+    # product names, pull quotes, a sponsor line, author bios, share buttons ("Deel dit artikel", "Copier le lien",
+    # "Pin this image"), a table of contents' numbered entries, site names and taglines above the menu, one "Tagi:"
+    # line, teaser titles of other stories.
+    "blog-rescue-dog-first-week",
+    "de-blog-brot-backen",
+    "en-city-mag-coffee-roaster",
+    "en-diy-blog-paint-cabinets",
+    "en-localtv-storm-outage",
+    "en-newsagg-wildfire",
+    "en-review-blog-headphones",
+    "en-sports-blog-marathon-recap",
+    "en-techblog-rust-errors",
+    "en-wp-church-food-drive",
+    "fr-actu-velo-cargo",
+    "it-sport-basket-derby",
     "local-news-water-main",
-    "md-tutorial-systemd-timer",
     "newsletter-hive-supersedure",
-    "nl-gemeente-fietsbrug",
-    "press-release-robotics-plant",
-    "pt-ciclovia-beira-rio",
-    "pt-esporte-classico-regional",
-    "recipe-blog-lentil-soup",
-    "science-mag-coral-reefs",
-    "sports-match-report-rovers",
-    "tech-news-battery-recall",
-    "travel-blog-lisbon-tips",
-    "tv-news-school-bus-crash",
-    "uk-council-news-library",
+    "nl-blog-moestuin-oktober",
+    "pl-news-most-remont",
+    "tech-howto-nas-phone-backup",
     "wp-blog-sourdough-starter",
-    "wp-news-pool-rebuild",
+    "wp-economy-energy-cap",
 }
-# Article lines dropped: the code lines of a markdown tutorial ("[Timer]", "OnCalendar=*-*-* 02:30:00", ...), one
-# item of a zone schedule list, a review's "Cons" heading and list, one line of a list of recalled models, a hiking
-# article's last paragraph and its "Tourdaten" facts box, a recipe's "1 œuf", the ingredient lists of two recipe cards,
-# a health article's closing subheading ("The takeaway").
+# Article lines dropped: a review's "Pros"/"Cons"/"Verdict" lists and a running club's results list at the end of the
+# post (0.01-0.29), code and config lines ("}", "[Timer]", "Persistent=true"), facts-box and box-score lines
+# ("Beste Zeit: ...", "Arbitri: ..."), list items, and short subheadings ("Ingredients", "Performance",
+# "## Final thoughts").
 DROPS_ARTICLE = {
     "de-magazin-wanderweg",
-    "es-blog-receta-tortilla",
-    "fr-blog-recette-tarte",
-    "gov-leaf-collection-notice",
-    "health-mag-teen-sleep",
+    "en-review-blog-headphones",
+    "en-sports-blog-marathon-recap",
+    "en-techblog-rust-errors",
+    "food-blog-marrow-and-vine-review",
+    "it-sport-basket-derby",
     "md-tutorial-systemd-timer",
+    "pt-portal-chuva-alagamentos",
     "recipe-blog-lentil-soup",
     "review-stick-vacuum-airglide",
-    "tech-news-battery-recall",
+    "tech-howto-nas-phone-backup",
+    "travel-blog-lisbon-tips",
 }
-# Headline dropped: a TV station's story headline (0.32); a match report whose headline sits above a split
-# scoreboard, byline and date lines (0.09); a
-# headline with a date in it ("... Begins October 21: ...", 0.002), which the label policy's date rule calls a meta
-# line.
-DROPS_HEADLINE = {"gov-leaf-collection-notice", "sports-match-report-rovers", "tv-news-school-bus-crash"}
+# Headline dropped: none of the 64 since 2026-11-28.
+DROPS_HEADLINE: set[str] = set()
 ANY_GAP = KEEPS_CLUTTER | DROPS_ARTICLE | DROPS_HEADLINE
 
 
@@ -145,7 +137,7 @@ def test_there_are_enough_fixtures() -> None:
 
 
 def test_known_gaps_name_fixtures() -> None:
-    assert sorted(ANY_GAP - set(FIXTURES)) == []
+    assert sorted((ANY_GAP | NOT_TRAINED_ON) - set(FIXTURES)) == []
     assert all((DUMPS / f"{name}.json").is_file() for name in FIXTURES)
 
 

@@ -5,7 +5,7 @@ every non-empty line into ``title``, ``article`` and ``clutter``. The corpus wri
 ``input: "text"`` page per dump and, as gold, the title and article lines in page order, so ``bpdetect train`` can
 learn from a user's own labeled dumps next to the HTML corpora (the text model's training pages).
 
-Usage: python -m training.labeled_dumps SRC_DIR OUT_DIR [--name NAME]
+Usage: python -m training.labeled_dumps SRC_DIR [SRC_DIR...] OUT_DIR
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["read_labeled_dump", "write_corpus"]
@@ -31,13 +32,22 @@ def read_labeled_dump(txt: Path) -> tuple[str, list[str], list[int]]:
     return text, [ln for ln in lines if ln in wanted], [int(ln in wanted) for ln in lines]
 
 
-def write_corpus(src: Path, out: Path, name: str | None = None) -> int:
-    """Write every labeled dump of ``src`` as one corpus folder ``out`` (index.jsonl, pages/, gold/); page count."""
+def write_corpus(src: Path | Sequence[Path], out: Path, name: str | None = None) -> int:
+    """Write every labeled dump of ``src`` (one folder or several) as one corpus folder ``out``; the page count.
+
+    The corpus has index.jsonl, pages/ and gold/; a dump id that two source folders share is an error.
+    """
     out = Path(out)
     (out / "pages").mkdir(parents=True, exist_ok=True)
     (out / "gold").mkdir(parents=True, exist_ok=True)
     entries = []
-    for txt in sorted(Path(src).glob("*.txt")):
+    folders = [Path(src)] if isinstance(src, (str, Path)) else [Path(f) for f in src]
+    dumps = sorted((txt for folder in folders for txt in folder.glob("*.txt")), key=lambda t: t.stem)
+    stems = [t.stem for t in dumps]
+    twice = sorted({s for s in stems if stems.count(s) > 1})
+    if twice:
+        raise ValueError(f"dump ids in more than one source folder: {', '.join(twice)}")
+    for txt in dumps:
         text, gold, labels = read_labeled_dump(txt)
         page, gold_path = f"pages/{txt.stem}.txt", f"gold/{txt.stem}.txt"
         (out / page).write_text(text, encoding="utf-8")
@@ -52,7 +62,7 @@ def write_corpus(src: Path, out: Path, name: str | None = None) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: convert a folder of labeled dumps; returns 0."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("src", type=Path, help="folder of <id>.txt + <id>.json labeled dumps")
+    ap.add_argument("src", type=Path, nargs="+", help="folders of <id>.txt + <id>.json labeled dumps")
     ap.add_argument("out", type=Path, help="corpus folder to write (its name is the corpus name)")
     args = ap.parse_args(argv)
     n = write_corpus(args.src, args.out)
