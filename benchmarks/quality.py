@@ -429,9 +429,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         html_model=args.model,
         text_model=args.text_model,
         jobs=args.jobs,
-        progress=bar.update if bar else None,
+        progress=bar.update if bar is not None else None,
     )
-    if bar:
+    if bar is not None:
         bar.close()
     wall = time.perf_counter() - t0
     if not results:
