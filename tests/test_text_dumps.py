@@ -23,9 +23,9 @@ DUMPS = Path(__file__).resolve().parent / "fixtures" / "dumps"
 FIXTURES = sorted(p.stem for p in DUMPS.glob("*.txt"))
 # Known gaps of the shipped text model with the boilerplate rules (measured 2026-11-28, feature schema v4). Since
 # 2026-11-28 the text model is trained on the 40 fixtures written before round 8 (with the 48 training dumps of
-# datasets/dumps), so those are in-sample checks. NOT_TRAINED_ON lists the other 24: written blind, by helper sessions
-# that read the issue's text and one example fixture and never ran a model. Round 8 was scored once, after the model
-# was chosen; the totals of rounds 9 and 10 chose between three trial models. Earlier rounds: git log of this file.
+# datasets/dumps), so those are in-sample checks. NOT_TRAINED_ON lists the other 32: written blind, by helper sessions
+# that read the issue's text and one example fixture and never ran a model. Rounds 8 and 11 were each scored once,
+# after a model was chosen; the totals of rounds 9 and 10 chose between three trial models. Earlier rounds: git log.
 NOT_TRAINED_ON = {
     # round 8
     "blog-rescue-dog-first-week", "food-blog-marrow-and-vine-review", "fr-regional-rugby-montee",
@@ -37,24 +37,33 @@ NOT_TRAINED_ON = {
     # round 10
     "en-city-mag-coffee-roaster", "en-newsagg-wildfire", "en-review-blog-headphones", "en-sports-blog-marathon-recap",
     "en-wp-church-food-drive", "nl-blog-moestuin-oktober", "pl-news-most-remont", "pt-portal-chuva-alagamentos",
+    # round 11
+    "de-lokal-stadtrat-schwimmbad", "en-business-news-grocery-merger", "en-local-tv-missing-hiker",
+    "en-parenting-blog-sleep-routine", "en-wp-agg-factory-fire", "es-blog-recetas-gazpacho", "fr-blog-jardin-compost",
+    "it-blog-viaggi-sardegna",
 }  # fmt: skip
 # Strict: a model that fixes one makes its test fail until it is removed here.
 KEEPS_CLUTTER = {
     # Photo captions written as sentences, newsletter and e-mail opt-in boxes, affiliate "Shop this post" boxes and
     # product names, pull quotes, a sponsor line, author bios, share buttons ("Deel dit artikel", "Copier le lien",
-    # "Pin this image"), a table of contents' numbered entries, site names and taglines above the menu, one "Tagi:"
-    # line, teaser titles of other stories.
+    # "Pin this image", "Épingle-moi !"), tables of contents' numbered entries, a recipe card's times, servings,
+    # calories and rating, a "VIDEO:" promo, site names and taglines above the menu, one "Tagi:" line, teaser titles.
     "blog-rescue-dog-first-week",
     "de-blog-brot-backen",
     "en-city-mag-coffee-roaster",
     "en-diy-blog-paint-cabinets",
+    "en-local-tv-missing-hiker",
     "en-localtv-storm-outage",
     "en-newsagg-wildfire",
+    "en-parenting-blog-sleep-routine",
     "en-review-blog-headphones",
     "en-sports-blog-marathon-recap",
     "en-techblog-rust-errors",
     "en-wp-church-food-drive",
+    "es-blog-recetas-gazpacho",
     "fr-actu-velo-cargo",
+    "fr-blog-jardin-compost",
+    "it-blog-viaggi-sardegna",
     "it-sport-basket-derby",
     "local-news-water-main",
     "newsletter-hive-supersedure",
@@ -64,15 +73,18 @@ KEEPS_CLUTTER = {
     "wp-blog-sourdough-starter",
     "wp-economy-energy-cap",
 }
-# Article lines dropped: a review's "Pros"/"Cons"/"Verdict" lists and a running club's results list at the end of the
-# post (0.01-0.29), code and config lines ("}", "[Timer]", "Persistent=true"), facts-box and box-score lines
-# ("Beste Zeit: ...", "Arbitri: ..."), list items, and short subheadings ("Ingredients", "Performance",
-# "## Final thoughts").
+# Article lines dropped: a review's "Pros"/"Cons"/"Verdict" lists, a running club's results list and a TV story's
+# safety-tips list near the end of the post (0.003-0.29), code and config lines ("}", "[Timer]", "Persistent=true"),
+# facts-box and box-score lines ("Beste Zeit: ...", "Arbitri: ..."), list items, and short subheadings
+# ("Ingredients", "Performance", "## Final thoughts", "Opposition warnt vor Loch im Haushalt").
 DROPS_ARTICLE = {
+    "de-lokal-stadtrat-schwimmbad",
     "de-magazin-wanderweg",
+    "en-local-tv-missing-hiker",
     "en-review-blog-headphones",
     "en-sports-blog-marathon-recap",
     "en-techblog-rust-errors",
+    "es-blog-recetas-gazpacho",
     "food-blog-marrow-and-vine-review",
     "it-sport-basket-derby",
     "md-tutorial-systemd-timer",
@@ -82,7 +94,7 @@ DROPS_ARTICLE = {
     "tech-howto-nas-phone-backup",
     "travel-blog-lisbon-tips",
 }
-# Headline dropped: none of the 64 since 2026-11-28.
+# Headline dropped: none of the 72 since 2026-11-28.
 DROPS_HEADLINE: set[str] = set()
 ANY_GAP = KEEPS_CLUTTER | DROPS_ARTICLE | DROPS_HEADLINE
 
