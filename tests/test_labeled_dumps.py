@@ -139,3 +139,18 @@ def test_training_dumps_sort_every_line(txt: Path) -> None:
 def test_training_dumps_and_fixtures_make_one_corpus(tmp_path: Path) -> None:
     n = write_corpus([DUMPS, TRAINING_DUMPS], tmp_path / "scraper-dumps")
     assert n == len(list(DUMPS.glob("*.txt"))) + len(list(TRAINING_DUMPS.glob("*.txt"))) >= 88
+
+
+def test_line_weight_tokens_apply_to_labeled_pages_only(dump_corpus: Path) -> None:
+    dumps = build_corpus(dump_corpus, "my-dumps", "text")
+    sample = build_corpus(SAMPLE.parent, "sample", "text")
+    base = stack([dumps, sample], pseudo_tokens=3.0)
+    more = stack([dumps, sample], pseudo_tokens=3.0, exact_pseudo_tokens=20.0)
+    on_dumps = more.page_corpus[more.doc] == "my-dumps"
+    assert np.array_equal(base.weight[~on_dumps], more.weight[~on_dumps])  # the sample's pages: as before
+    for page in np.unique(more.doc[on_dumps]):
+        rows = more.doc == page
+        tokens = more.n_tokens[rows] + 20.0
+        assert np.allclose(more.weight[rows], tokens / tokens.sum())  # still one page's worth in all
+    short = on_dumps & (more.n_tokens <= 3)
+    assert (more.weight[short] > base.weight[short]).all()  # each short line weighs more

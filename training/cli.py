@@ -72,6 +72,7 @@ def run_train(
     extra_params: dict | None = None,
     seed: int = 0,
     corpus_weights: dict[str, float] | None = None,
+    exact_pseudo_tokens: float | None = None,
 ) -> None:
     """Build labeled blocks (with a progress bar), train, print a summary table and save the model."""
     from .dataset import load_blocksets
@@ -99,6 +100,7 @@ def run_train(
         use_validation_split=split,
         seed=seed,
         corpus_weights=corpus_weights,
+        exact_pseudo_tokens=exact_pseudo_tokens,
     )
     side = save_model(result.bundle, out)
     val = result.validation
@@ -174,6 +176,10 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Option(help="NAME=W: weigh each page of corpus NAME W times (repeatable; e.g. your own dumps)."),
         ] = None,
+        line_weight_tokens: Annotated[
+            float | None,
+            typer.Option(help="Pseudo-tokens added to each line of pages with exact line labels (labeled dumps)."),
+        ] = None,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log skipped pages.")] = False,
     ) -> None:
         """Train a model on labeled pages and save it with its metadata."""
@@ -190,6 +196,7 @@ def register(app: typer.Typer) -> None:
                 },
                 seed=seed,
                 corpus_weights=weights,
+                exact_pseudo_tokens=line_weight_tokens,
             )
         except (FileNotFoundError, ValueError) as exc:
             raise _fail(str(exc)) from exc

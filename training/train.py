@@ -115,12 +115,14 @@ def stack(
     label_threshold: float = DEFAULT_THRESHOLD,
     policy: LabelPolicy = (),
     pseudo_tokens: float = 0.0,
+    exact_pseudo_tokens: float | None = None,
 ) -> Stacked:
     """Concatenate BlockSets; a block's weight is its share of its page's tokens, so every page counts equally.
 
     ``policy`` (see META_LINE_POLICY) turns the lines it matches into clutter labels; the alignment counts that the
     page scores use are left as the gold has them. ``pseudo_tokens`` are added to every block's token count for its
-    weight (see BLOCK_PSEUDO_TOKENS).
+    weight (see BLOCK_PSEUDO_TOKENS); ``exact_pseudo_tokens``, when given, instead on pages with the labeler's own line
+    labels (more: each line of a labeled dump weighs more like every other, as the line-level checks count them).
     """
     parts: list[tuple] = []
     offset = 0
@@ -129,6 +131,8 @@ def stack(
             continue
         doc = bs.page + offset
         tokens = bs.n_tokens + pseudo_tokens
+        if exact_pseudo_tokens is not None and bs.page_exact is not None:
+            tokens = np.where(bs.page_exact[bs.page], bs.n_tokens + exact_pseudo_tokens, tokens)
         page_tok = np.bincount(bs.page, weights=tokens, minlength=bs.n_pages)
         weight = tokens / np.maximum(page_tok[bs.page], 1.0)
         site = np.char.add(f"{bs.corpus}/", bs.page_groups.astype(str))[bs.page]
@@ -213,6 +217,7 @@ def train_model(
     label_policy: bool = True,
     seed: int = SEED,
     corpus_weights: Mapping[str, float] | None = None,
+    exact_pseudo_tokens: float | None = None,
 ) -> TrainResult:
     """Fit on the training pages, tune thresholds on the validation pages, and return the bundle.
 
@@ -230,7 +235,7 @@ def train_model(
     val_sets = [v for v in val_sets if v.n_pages]
     policy = LABEL_POLICIES.get(input_kind, ()) if label_policy else ()
     pseudo_tokens = BLOCK_PSEUDO_TOKENS.get(input_kind, 0.0) if label_policy else 0.0
-    tr = stack(train_sets, policy=policy, pseudo_tokens=pseudo_tokens)
+    tr = stack(train_sets, policy=policy, pseudo_tokens=pseudo_tokens, exact_pseudo_tokens=exact_pseudo_tokens)
     clf = BlockClassifier(random_state=seed, **(params or {}))
     short = tr.n_tokens <= SHORT_BLOCK_TOKENS
     sampled = np.random.default_rng(seed).random(len(tr.y)) < SHORT_BLOCK_SAMPLE
@@ -298,6 +303,7 @@ def train_model(
                 "pages": len(tr.page_gold_tokens),
                 "seed": seed,
                 "corpus_weights": dict(corpus_weights or {}),
+                "exact_pseudo_tokens": exact_pseudo_tokens,
                 "label_rule": f"block content when >= {DEFAULT_THRESHOLD} of its tokens align to gold"
                 + (POLICY_NOTE if policy else ""),
                 "block_pseudo_tokens": pseudo_tokens,
