@@ -324,7 +324,7 @@ from .cli_explain import explain as _explain_command  # noqa: E402
 app.command("explain")(_explain_command)
 
 # `bpdetect spark`: the module imports pyspark only when the command runs (bpdetect[spark] extra).
-from .integrations.spark.cli import spark as _spark_command  # noqa: E402
+from .cli_spark import spark as _spark_command  # noqa: E402
 
 app.command("spark")(_spark_command)
 

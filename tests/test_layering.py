@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "bpdetect"
-CLI_MODULES = {"cli.py", "cli_common.py", "cli_explain.py", "__main__.py"}
+CLI_MODULES = {"cli.py", "cli_common.py", "cli_explain.py", "cli_spark.py", "__main__.py"}
 # Modules the installed library must never import.
 FORBIDDEN = ("training", "sklearn.model_selection", "sklearn.metrics")
 # HTTP clients: only the batch sources may fetch (an http(s) URL given as a source); scoring never touches the network.

@@ -1,7 +1,7 @@
 """Run the Spark job: ``python -m bpdetect.integrations.spark`` or ``spark-submit <path of this file> ...``."""
 
 # Absolute import: spark-submit runs this file as a script, outside its package.
-from bpdetect.integrations.spark.cli import main
+from bpdetect.cli_spark import main
 
 if __name__ == "__main__":
     main()

@@ -64,8 +64,8 @@ def spark(
     Every HTML response gives one row (or an error row); a re-run on the same WARC files replaces their partitions.
     Exit status: 0 when the job ran (page errors are rows in the output), 2 for usage errors, 1 when the job failed.
     """
-    from ... import batch
-    from ...cli_common import fail
+    from . import batch
+    from .cli_common import fail
 
     paths = list(warcs or [])
     if paths_from:
@@ -79,8 +79,8 @@ def spark(
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise fail('`bpdetect spark` needs PySpark: pip install "bpdetect[spark]"') from exc
-    from .job import check_paths, run_job
-    from .reader import OPENERS
+    from .integrations.spark.job import check_paths, run_job
+    from .integrations.spark.reader import OPENERS
 
     try:
         check_paths(paths)
