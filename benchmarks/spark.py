@@ -22,7 +22,6 @@ Usage: python benchmarks/spark.py [--root DIR] [--every K] [--limit N] [--warcs 
 from __future__ import annotations
 
 import argparse
-import gzip
 import io
 import json
 import os
@@ -34,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from corpus_pages import iter_corpus_pages
+
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 # Pages of one Common Crawl monthly crawl assumed for the extrapolation: recent crawls hold about 2.5-3.0 billion
 # pages (e.g. CC-MAIN-2024-33: 2.5 billion); nearly all are HTML responses.
@@ -42,20 +43,10 @@ CRAWL_PAGES = 2.7e9
 
 def load_pages(root: Path, every: int, limit: int | None) -> list[tuple[str, bytes]]:
     """(url, raw bytes) of every ``every``-th page of every corpus under root, in a fixed order."""
-    pages: list[tuple[str, bytes]] = []
-    k = 0
-    for index in sorted(root.glob("*/index.jsonl")):
-        for line in index.read_text(encoding="utf-8").splitlines():
-            k += 1
-            if (k - 1) % every:
-                continue
-            rec = json.loads(line)
-            with gzip.open(index.parent / rec["html"], "rb") as fh:
-                data = fh.read()
-            pages.append((rec.get("url") or f"http://{index.parent.name}.invalid/{rec['id']}", data))
-            if limit and len(pages) >= limit:
-                return pages
-    return pages
+    return [
+        (rec.get("url") or f"http://{corpus}.invalid/{rec['id']}", raw)
+        for corpus, rec, raw in iter_corpus_pages(root, every, limit)
+    ]
 
 
 def write_warcs(pages: list[tuple[str, bytes]], folder: Path, n_files: int) -> list[str]:

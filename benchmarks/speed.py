@@ -26,7 +26,6 @@ Usage: python benchmarks/speed.py [--root DIR] [--every K] [--cli-every K] [--cl
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import platform
@@ -42,6 +41,7 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus_pages import iter_corpus_pages
 from peers import resiliparse_extract, trafilatura_extract, versions
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
@@ -49,19 +49,7 @@ DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared" / "datasets
 
 def load_pages(root: Path, every: int, limit: int | None) -> list[tuple[str, bytes]]:
     """(name, raw bytes) of every ``every``-th page of every corpus under root, in a fixed order."""
-    pages: list[tuple[str, bytes]] = []
-    k = 0
-    for index in sorted(root.glob("*/index.jsonl")):
-        for line in index.read_text(encoding="utf-8").splitlines():
-            k += 1
-            if (k - 1) % every:
-                continue
-            rec = json.loads(line)
-            with gzip.open(index.parent / rec["html"], "rb") as fh:
-                pages.append((f"{index.parent.name}-{rec['id']}", fh.read()))
-            if limit and len(pages) >= limit:
-                return pages
-    return pages
+    return [(f"{corpus}-{rec['id']}", raw) for corpus, rec, raw in iter_corpus_pages(root, every, limit)]
 
 
 def _trafilatura_fast(html: bytes) -> str:
