@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bpdetect.boilerplate import pitches_for, rule_at
+from bpdetect.boilerplate import rule_at, text_rules_for
 from bpdetect.extract import Detector
 from training.corpora import iter_pages, list_corpora
 from training.dataset import load_blocksets, page_document
@@ -59,7 +59,7 @@ def check(root: Path, kind: str, cache: Path | None, jobs: int = 1) -> dict:
     for p in np.flatnonzero(val_pages):
         blocks, start = pages[p], offsets[p]
         for j in np.flatnonzero(kept[start : start + len(blocks)]):
-            name = rule_at(blocks, int(j), pitches=pitches_for(kind))
+            name = rule_at(blocks, int(j), text_rules=text_rules_for(kind))
             if name is not None:
                 ruled[start + j] = True
                 names[name] += 1

@@ -1,14 +1,15 @@
 """Boilerplate lines that are clutter on any page: ad labels, skip links, widget headers, promos, credits, pitches.
 
 The model scores every block; these rules then drop a kept block whose whole text is one of a few fixed phrases, or a
-short line of a fixed shape (a copyright notice, a tags line, a "Published: <date>" line). They catch what a learned
-score leaves near the threshold because the corpora disagree or rarely show it: an "Advertisement" label between two
-paragraphs, "Continua após a publicidade", "[Skip to content](#main)", "Related Posts", or an inline promo "Leia
-também: <another story's title>" that several corpora's gold keeps. On the corpora's 1,142 validation pages
-(benchmarks/rules.py) 79% of the text lines and 49% of the HTML blocks they drop are clutter by gold. The rest are lines
-that some corpora's gold keeps and the product calls clutter: commenters' names after "by", date lines (comment
-timestamps and "Published: July 23, 2012" in cleaneval and dragnet), wire copyright notices (l3s-gn1), promo lines,
-photo credits, widget headers. Validation macro F1 moves from 0.8926 to 0.8927 (text) and 0.9201 to 0.9204 (HTML).
+short line of a fixed shape (a copyright notice, a tags line, a "Published: <date>" line, a caption that ends with its
+credit, a recipe card's "Prep Time: 15 minutes"). They catch what a learned score leaves near the threshold because the
+corpora disagree or rarely show it: an "Advertisement" label between two paragraphs, "Continua após a publicidade",
+"[Skip to content](#main)", "Related Posts", "Check price on Amazon", or an inline promo "Leia também: <another story's
+title>" that several corpora's gold keeps. On the corpora's 1,142 validation pages (benchmarks/rules.py, schema v5
+models) 76% of the text lines and 48% of the HTML blocks they drop are clutter by gold. The rest are lines that some
+corpora's gold keeps and the product calls clutter: commenters' names after "by", date lines (comment timestamps and
+"Published: July 23, 2012" in cleaneval and dragnet), wire copyright notices (l3s-gn1), shop buttons, promo lines,
+photo credits, widget headers. Validation macro F1: text 0.8931 without and with the rules, HTML 0.9190 to 0.9192.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from itertools import compress
 
 from .records import Block
 
-__all__ = ["RULES", "boilerplate_rule", "drop_boilerplate", "pitches_for", "rule_at"]
+__all__ = ["RULES", "TEXT_ONLY_RULES", "boilerplate_rule", "drop_boilerplate", "rule_at", "text_rules_for"]
 
 # Decoration a scraper leaves around a label: markdown heading/list/quote marks, rules, brackets, arrows.
 _LEAD = r"[\s#>*\-–—•·|=_.()\[\]…]*"
@@ -28,7 +29,7 @@ _TAIL = r"[\s:：.!…»›→\-–—|=_()\[\]*]*"
 _AD_LABEL = (
     r"advertisements?|advertising|advertisment|advertorial|sponsored(?: content| links?| posts?| stories)?|"
     r"paid (?:content|post|partnership)|publicité|publicidade|publicidad|anzeige|werbung|pubblicità|advertentie|"
-    r"reklame|annonse|mainos|reklama"
+    r"reklame|annonse|mainos|reklama|annons"
 )
 _AD_CONTINUE = (
     r"(?:(?:the )?(?:story|article|text|content) )?continues? (?:below|after)(?: (?:this|the))? "
@@ -57,13 +58,24 @@ _WIDGET_HEADER = (
     # "you may also like" and "most read" in other languages
     r"(?:también )?te puede(?:n)? (?:gustar|interesar)|(?:ti )?potrebbe(?:ro)? (?:interessarti|piacerti)|"
     r"vous (?:aimerez|pourriez) aussi(?: aimer)?|das könnte sie auch interessieren|"
-    r"você (?:também )?pode gostar|(?:lo )?más leíd[oa]s?|mais lid[oa]s|più lett[ei]|meistgelesen"
+    r"você (?:também )?pode gostar|(?:lo )?más leíd[oa]s?|mais lid[oa]s|più lett[ei]|meistgelesen|"
+    # a table of contents' header (its entries are left to the model) and a feedback widget's question
+    r"table of contents|contents|on this page|"
+    r"inhaltsverzeichnis|sommaire|(?:tabla de )?contenidos?|índice|indice(?: dei contenuti)?|inhoudsopgave|"
+    r"spis treści|innehåll|(?:was|is) this (?:article|page|post|guide|answer|information) (?:helpful|useful)\??|"
+    r"did you find this (?:article|page|post|guide) (?:helpful|useful)\??|war dieser artikel hilfreich\??|"
+    r"cet article (?:vous )?a-t-il été utile ?\??|¿?te ha resultado útil\??"
 )
 # The fields and buttons of a sign-up or search form, as a scraper dumps their labels and placeholders.
 _FORM_LABEL = (
     r"(?:enter |type )?your (?:e-?mail|email address|e-?mail-adresse)|enter (?:your )?e-?mail(?: address)?|"
     r"e-?mail address|subscribe(?: now)?|sign (?:me )?up(?: now)?|search(?: for)?(?: \.\.\.)?|"
-    r"ihre e-?mail-adresse|votre (?:adresse )?e-?mail|tu (?:correo|e-?mail)(?: electrónico)?|seu e-?mail"
+    r"ihre e-?mail-adresse|votre (?:adresse )?e-?mail|tu (?:correo|e-?mail)(?: electrónico)?|seu e-?mail|"
+    # a form's name field, a required field ("Name *"; a bare "name" is also an API parameter), an e-mail placeholder
+    r"(?:first|last|full|your) name|"
+    r"(?:name|e-?mail|e-?mailadres|website|comment|vorname|nachname|prénom|nom|nombre|nome|voornaam|achternaam)\s*\*|"
+    r"(?:you|your|name|email|e-mail|ihre|votre|seu|tu)@(?:example|beispiel|exemplo|ejemplo|esempio|voorbeeld)"
+    r"\.(?:com|de|fr|es|it|nl|org)"
 )
 # A line that is only the rights notice of a footer.
 _RIGHTS_RESERVED = (
@@ -74,12 +86,26 @@ _RIGHTS_RESERVED = (
 _RECIPE_BUTTON = (
     r"(?:jump|skip) to (?:the )?recipe|(?:want to )?(?:print|pin|save|rate)(?: this)? recipe\??|rate this recipe|"
     r"aller à la recette|imprimer(?: la)? recette|épingler(?: la)? recette|ir a la receta|imprimir(?: la)? receta|"
-    r"zum rezept|rezept drucken|vai alla ricetta|stampa(?: la)? ricetta|ir para a receita|imprimir(?: a)? receita"
+    r"zum rezept|rezept drucken|vai alla ricetta|stampa(?: la)? ricetta|ir para a receita|imprimir(?: a)? receita|"
+    r"valora esta receta|vota (?:questa|la) ricetta|notez cette recette|rezept bewerten|avalie esta receita"
 )
+# Buttons of affiliate and price widgets: "Check price on Amazon", "See today's price at ...", "Zum Angebot*".
+_SHOP_BUTTON = (
+    r"(?:check|see|view|compare) (?:the )?(?:latest |current |today'?s |best )?prices?(?: (?:on|at) [\w.' -]{1,30})?|"
+    r"(?:buy|shop|order)(?: (?:it|one|now|this))?(?: now)? (?:on|at|from) (?:amazon|[\w.' -]{1,25})|shop now|"
+    r"(?:view|see) (?:it )?on amazon|zum angebot|angebot ansehen|voir (?:le|les) (?:prix|offres?)|comparer les offres|"
+    r"ver (?:el )?precio|ver ofertas?|vedi (?:il )?prezzo|vedi offerta|bekijk (?:de )?prijs|ver preço"
+)
+# A press release's dateline label.
+_RELEASE_LABEL = r"for immediate release|(?:for )?release immediately"
 _SHARE_LABEL = (
     r"share(?: this(?: (?:article|story|post|page))?)?|like this|tweet|pin it|"
     r"share (?:on|via) (?:facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|email|telegram)|"
-    r"partager|épingler|compartir|compartilhar|condividi|teilen|delen"
+    r"partager|épingler|compartir|compartilhar|condividi|teilen|delen|"
+    r"(?:pin|save) (?:this|it|me)(?: (?:image|post|recipe|article|pin))?(?: (?:for later|to pinterest|on pinterest))?|"
+    r"épingle(?:z)?[- ]moi|épinglez(?:-la| cet article| cette recette)?|guárda(?:lo|la) en pinterest|"
+    r"salva(?:lo|la)? su pinterest|spara (?:det |den )?på pinterest|(?:salve|guarde) no pinterest|"
+    r"deel dit (?:artikel|bericht)|dela(?: artikeln| inlägget)?|copy link|copier le lien|link kopieren|copiar enlace"
 )
 # A promo label, then a colon-like separator and another story's title: "READ MORE: ...", "Leia também: ...".
 _PROMO_LABEL = (
@@ -112,7 +138,10 @@ _PITCH = (
     r"(?:commission|kickback)|"
     r"when you (?:buy|purchase|shop|book) (?:something )?(?:through|via|using) (?:our|the|my|links)|"
     r"report this ad|pin (?:it|this) for later|tag @\w+ on (?:instagram|twitter|x|tiktok)|"
-    r"did you (?:make|try) this recipe|follow us on (?:facebook|twitter|instagram|x|tiktok)\b"
+    r"did you (?:make|try) this recipe|follow us on (?:facebook|twitter|instagram|x|tiktok)\b|"
+    # an app pitch under a story: "Download the free KXRW 6 app for breaking news alerts."
+    # ("download the Photos app from your app store" is a how-to's step)
+    r"(?:download|get) (?:the|our) (?:free )?(?:[\w-]+ ){0,4}app (?:for|to get|and get)\b"
 )
 PITCH_MAX_WORDS = 40
 # A photo credit: a credit label, a separator and a name ("Photo: Jane Doe", "(Credit: Reuters)", "Foto: K. Weidlich",
@@ -124,6 +153,34 @@ _CREDIT = re.compile(
     re.I,
 )
 CREDIT_MAX_WORDS = 10
+# A photo caption that ends with its credit: "... folds flat but not inward. (Photo: Priya Natarajan)", "Il gol del 2-1
+# al 78' (foto Ravelli)", "... am Ammerbach. Foto: Jonas Wehrle", "... mode Nuit activé. © Labo Mobile". The credit is
+# in brackets, or follows a sentence's end, or is a "©" notice; the line is short (a caption, not a paragraph).
+_TRAILING_CREDIT = re.compile(
+    r"(?:[(\[]\s*(?:photos?|fotos?|images?|pictures?|credits?|bild|imagem|immagine|photo credit|screenshot)\b"
+    r"[^()\[\]]{0,60}[)\]]|"
+    r"(?<=[.!?»\"”)])\s+(?:photos?|fotos?|bild|images?|credits?|screenshot)\s*(?::|by|von|par|por|di)\s*[^.!?:]{2,50}|"
+    r"©\s*[^.!?©]{2,50})\s*\.?",
+    re.I,
+)
+_CREDIT_WORDS = ("photo", "foto", "©", "credit", "bild", "image", "picture", "imagem", "immagine", "screenshot")
+CAPTION_MAX_WORDS = 40
+# A recipe card's field: "Prep Time: 15 minutes", "Servings: 10 slices", "Tiempo de preparación: 20 minutos",
+# "Serves 4"; not "Difficulty: easy", which is also a hiking route's fact. The card's ingredients and steps are the
+# article; its fields are not.
+_RECIPE_FIELD = re.compile(
+    r"[\s|·•\-–—*]*(?:prep(?:aration)? time|cook(?:ing)? time|total time|rest(?:ing)? time|chill(?:ing)? time|"
+    r"bake time|inactive time|servings?|serves|yield|calories|course|cuisine|"
+    r"tiempo de (?:preparación|cocción|reposo|horneado)|tiempo total|raciones|porciones|calorías|cocina|"
+    r"tempo di (?:preparazione|cottura|riposo)|tempo totale|porzioni|dosi per|calorie|portata|cucina|"
+    r"temps de (?:préparation|cuisson|repos)|temps total|cuisson|portions|"
+    r"vorbereitungszeit|zubereitungszeit|backzeit|kochzeit|ruhezeit|gesamtzeit|wartezeit|portionen|kalorien|"
+    r"gericht|küche|tempo de (?:preparo|cozimento)|rendimento|porções|calorias|"
+    r"bereidingstijd|oventijd|kooktijd|totale tijd|porties|calorieën|keuken)"
+    r"(?:\s*[:：]\s*\S|\s+\d)",
+    re.I,
+)
+RECIPE_FIELD_MAX_WORDS = 8
 # Rules for lines that open with a label of their own kind; each runs only on a line whose first characters (past
 # _HEAD_DECOR) start with one of its heads, a C-level test, so a kept block pays no regex for them (measured: the three
 # searches unconditionally made the rules 60% slower).
@@ -193,6 +250,8 @@ LABEL_MAX_CHARS = 80
 PROMO_MAX_CHARS = 250
 PITCH_MAX_CHARS = 320
 
+# Rules that run on plain-text input only (see drop_boilerplate): the rest run on both kinds.
+TEXT_ONLY_RULES: tuple[str, ...] = ("captioned credit", "recipe field", "shop button", "pitch")
 # Rule names, and the alternatives of each; one regex tries them all (a fullmatch per kept short block).
 RULES: dict[str, str] = {
     "ad label": f"{_AD_LABEL}|{_AD_CONTINUE}",
@@ -202,6 +261,8 @@ RULES: dict[str, str] = {
     "recipe button": _RECIPE_BUTTON,
     "copyright": _RIGHTS_RESERVED,
     "form label": _FORM_LABEL,
+    "shop button": _SHOP_BUTTON,
+    "release label": _RELEASE_LABEL,
 }
 _GROUPS = {f"r{k}": name for k, name in enumerate(RULES)}
 _LABEL = re.compile(
@@ -221,14 +282,15 @@ _PITCH_RE = re.compile(_PITCH)
 _PITCH_TRIGGERS = re.compile(
     r"inbox|newsletter|subscribe|affiliate|associate|commission|kickback|report this ad|for later|tag @|this recipe|"
     r"follow us|nieuwsbrief|abonnez|inscrivez|inscreva|receba|suscr|abonnieren|when you|submitting|you agree|"
-    r"you consent|you accept|consider|journalism|newsroom|donate|send it|send them|send us|mailing list"
+    r"you consent|you accept|consider|journalism|newsroom|donate|send it|send them|send us|mailing list|download|"
+    r"get the|get our"
 )
 
 
-def boilerplate_rule(text: str, *, pitches: bool = True) -> str | None:
+def boilerplate_rule(text: str, *, text_rules: bool = True) -> str | None:
     """The name of the boilerplate rule a block's text matches ("ad label", "read-also promo"...), or None.
 
-    ``pitches=False`` leaves out the "pitch" rule (see drop_boilerplate).
+    ``text_rules=False`` leaves out TEXT_ONLY_RULES (see drop_boilerplate).
     """
     n = len(text)
     if n > PITCH_MAX_CHARS:
@@ -236,7 +298,9 @@ def boilerplate_rule(text: str, *, pitches: bool = True) -> str | None:
     if n <= LABEL_MAX_CHARS:
         m = _LABEL.fullmatch(text)
         if m is not None:
-            return _GROUPS[m.lastgroup or ""]
+            name = _GROUPS[m.lastgroup or ""]
+            if text_rules or name not in TEXT_ONLY_RULES:
+                return name
     if n <= PROMO_MAX_CHARS and _PROMO.match(text) and len(text.split()) <= PROMO_MAX_WORDS:
         return "read-also promo"
     if n <= LABEL_MAX_CHARS and _CREDIT.match(text) and len(text.split()) <= CREDIT_MAX_WORDS:
@@ -249,10 +313,19 @@ def boilerplate_rule(text: str, *, pitches: bool = True) -> str | None:
                 prose = name == "date line" and _SENTENCE_AFTER.search(text) is not None
                 if head.startswith(heads) and rx.match(text) and len(text.split()) <= max_words and not prose:
                     return name
-    if pitches:
+    if not text_rules:
+        return None
+    if n <= PROMO_MAX_CHARS:
         low = text.lower()
-        if _PITCH_TRIGGERS.search(low) and _PITCH_RE.search(low) and len(text.split()) <= PITCH_MAX_WORDS:
-            return "pitch"
+        if any(w in low for w in _CREDIT_WORDS) and len(text.split()) <= CAPTION_MAX_WORDS:
+            m = _TRAILING_CREDIT.search(text.rstrip())
+            if m is not None and m.end() == len(text.rstrip()) and m.start() > 0:
+                return "captioned credit"
+        if len(text.split()) <= RECIPE_FIELD_MAX_WORDS and _RECIPE_FIELD.match(text):
+            return "recipe field"
+    low = text.lower()
+    if _PITCH_TRIGGERS.search(low) and _PITCH_RE.search(low) and len(text.split()) <= PITCH_MAX_WORDS:
+        return "pitch"
     return None
 
 
@@ -273,29 +346,32 @@ def _byline_name(text: str, previous: str) -> bool:
     )
 
 
-def pitches_for(source: str) -> bool:
-    """Whether the pitch rule applies to a page of this input kind: plain text only (see drop_boilerplate)."""
+def text_rules_for(source: str) -> bool:
+    """Whether TEXT_ONLY_RULES apply to a page of this input kind: plain text only (see drop_boilerplate)."""
     return source == "text"
 
 
-def drop_boilerplate(blocks: Sequence[Block], keep: list[bool], *, pitches: bool = True) -> list[bool]:
+def drop_boilerplate(blocks: Sequence[Block], keep: list[bool], *, text_rules: bool = True) -> list[bool]:
     """``keep`` (one decision per block) with every kept boilerplate block set to False, in place; returns it.
 
-    The Detector passes ``pitches=False`` for HTML: there the model sees the newsletter box or disclosure element
-    around a pitch (measured: 6 more pitch lines dropped on 1,142 validation pages), and the search would add ~0.2 ms
-    per page to the ~0.1 ms the other rules take, a further 3% of an HTML page's extraction time.
+    The Detector passes ``text_rules=False`` for HTML, which leaves out TEXT_ONLY_RULES. There the model sees the
+    newsletter box or disclosure element around a pitch (measured: 6 more pitch lines dropped on 1,142 validation
+    pages), and the search would add ~0.2 ms per page to the ~0.1 ms the other rules take, a further 3% of an HTML
+    page's extraction time; and the corpora's HTML gold keeps price buttons and recipe-card fields, and half the
+    captions that end with a credit (benchmarks/rules.py, 2026-11-28: 0 of 21, 0 of 5 and 12 of 22 such kept blocks
+    were clutter by gold).
     """
-    longest = PITCH_MAX_CHARS if pitches else PROMO_MAX_CHARS  # no rule matches a longer block
+    longest = PITCH_MAX_CHARS if text_rules else PROMO_MAX_CHARS  # no rule matches a longer block
     for i in compress(range(len(keep)), keep):
-        if len(blocks[i].text) <= longest and rule_at(blocks, i, pitches=pitches) is not None:
+        if len(blocks[i].text) <= longest and rule_at(blocks, i, text_rules=text_rules) is not None:
             keep[i] = False
     return keep
 
 
-def rule_at(blocks: Sequence[Block], i: int, *, pitches: bool = True) -> str | None:
+def rule_at(blocks: Sequence[Block], i: int, *, text_rules: bool = True) -> str | None:
     """The boilerplate rule that block ``i`` of a page matches (its text, or with the block before it), or None."""
     text = blocks[i].text
-    name = boilerplate_rule(text, pitches=pitches)
+    name = boilerplate_rule(text, text_rules=text_rules)
     if name is None and i and _byline_name(text, blocks[i - 1].text):
         name = "byline name"
     return name

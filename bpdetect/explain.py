@@ -16,7 +16,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from .boilerplate import pitches_for, rule_at
+from .boilerplate import rule_at, text_rules_for
 from .extract import Detector, Threshold
 from .features import FEATURE_NAMES, featurize
 from .persist import ModelBundle
@@ -199,12 +199,12 @@ def _blocks_html(extraction: Extraction, bundle: ModelBundle) -> str:
     order = informative_order(X, gains)
     medians = np.median(X, axis=0)
     by_gain = bool(gains.any())
-    thr, pitches = extraction.threshold, pitches_for(extraction.source)
+    thr, text_rules = extraction.threshold, text_rules_for(extraction.source)
     return "".join(
         _block_html(
             sb,
             _feature_table(X[i], order[i], medians, by_gain),
-            None if sb.is_content or sb.score < thr else rule_at(page, i, pitches=pitches),
+            None if sb.is_content or sb.score < thr else rule_at(page, i, text_rules=text_rules),
         )
         for i, sb in enumerate(blocks)
     )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .boilerplate import drop_boilerplate, pitches_for
+from .boilerplate import drop_boilerplate, text_rules_for
 from .features import featurize_many
 from .formats import blocks_to_text
 from .records import Document, Extraction, ScoredBlock
@@ -156,7 +156,7 @@ class Detector:
         # tuple at C level, with no Python frame per block.
         keep = (probs >= thr).tolist()
         if self.boilerplate_rules:
-            keep = drop_boilerplate(document.blocks, keep, pitches=pitches_for(document.source))
+            keep = drop_boilerplate(document.blocks, keep, text_rules=text_rules_for(document.source))
         fields = zip(document.blocks, probs.tolist(), keep, strict=True)
         scored = tuple(map(tuple.__new__, repeat(ScoredBlock), fields))
         return Extraction(

@@ -36,7 +36,7 @@ __all__ = ["FEATURE_NAMES", "FEATURE_SCHEMA_VERSION", "featurize", "featurize_ma
 
 # Bump whenever a feature is added, removed, reordered or its definition changes: models record it and refuse a
 # mismatched schema.
-FEATURE_SCHEMA_VERSION = 4
+FEATURE_SCHEMA_VERSION = 5
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Tunable constants (heuristics, not learned)
@@ -49,6 +49,14 @@ NEIGHBOUR_PAD = -1.0
 WINDOW = 3
 # A block is "content-ish" (used for page statistics only) when it has this many words and little link text.
 CONTENTISH_MIN_WORDS = 10
+# Boundary markers (see _STRUCTURE_FEATURES) are short: a widget header, not a paragraph that mentions related posts.
+MARKER_MAX_WORDS = 8
+# Blocks on each side over which the share of prose-like blocks is taken.
+STRUCTURE_WINDOW = 8
+# Pattern columns whose short blocks are boundary markers.
+MARKER_PATTERNS: tuple[str, ...] = (
+    "pat_related", "pat_you_missed", "pat_reply", "pat_source", "pat_copyright", "pat_pagination",
+)  # fmt: skip
 CONTENTISH_MAX_LINK_DENSITY = 0.33
 # The block's own class/id tokens plus those of its nearest ancestors: Block.class_tokens is flat, so "nearest"
 # means the first few tokens (an owner with 1–2 classes plus its parent's, typically).
@@ -271,6 +279,20 @@ _META_LINE_FEATURES: tuple[str, ...] = (
     "lead_label_tail_repeats",
 )
 
+# Where a block sits between the article and the widgets after it: a "boundary marker" is a short block of a
+# post-article widget's kind ("Related Posts", "Leave a Reply", "Source link", "You Missed", a pager, a copyright
+# line). Markers before the block (a teaser list under "Related Posts"), the distance to the previous and the next
+# marker (the page's start and end count as markers; a list just above "Source link" ends the article), and the share
+# of prose-like ("contentish") blocks among the STRUCTURE_WINDOW blocks before and after (a pros/cons list between two
+# paragraphs of a review, or followed by its verdict paragraph, is inside the article).
+_STRUCTURE_FEATURES: tuple[str, ...] = (
+    "markers_before",
+    "marker_prev_dist",
+    "marker_next_dist",
+    "prose_before_share",
+    "prose_after_share",
+)
+
 FEATURE_NAMES: tuple[str, ...] = (
     *_LENGTH_FEATURES,
     *_LINK_FEATURES,
@@ -284,6 +306,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     *_DOCUMENT_FEATURES,
     *_PLAIN_TEXT_FEATURES,
     *_META_LINE_FEATURES,
+    *_STRUCTURE_FEATURES,
 )
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -1412,6 +1435,39 @@ def _document(base: _Base, cols: Cols, contentish: np.ndarray, spans: _Spans) ->
     cols["is_text_input"] = base.is_text.astype(np.float64)
 
 
+def _structure(base: _Base, cols: Cols, contentish: np.ndarray, spans: _Spans) -> None:
+    """Boundary-marker and nearby-prose columns (_STRUCTURE_FEATURES), each row's within its document.
+
+    All values are counts (exact in float64), taken over the batch at once with the document bounds clipped in.
+    """
+    n = base.n
+    marker = np.zeros(n, dtype=bool)
+    for name in MARKER_PATTERNS:
+        marker |= cols[name] > 0
+    marker &= base.col("n_words") <= MARKER_MAX_WORDS
+    rows = np.arange(n)
+    pos = spans.pos
+    start = rows - pos  # first row of each row's document
+    end = start + spans.sizes[spans.doc]  # one past its last row
+    m = marker.astype(np.int64)
+    seen = np.cumsum(m)
+    cols["markers_before"] = np.log1p((seen - m - (seen[start] - m[start])).astype(np.float64))
+    # The previous marker strictly before each row (none in its document: the document's start, one row before it)
+    # and the next one strictly after (none: the document's end).
+    last = np.maximum.accumulate(np.where(marker, rows, -1))
+    prev = np.concatenate(([-1], last[:-1]))
+    prev = np.where(prev >= start, prev, start - 1)
+    first = np.minimum.accumulate(np.where(marker, rows, n)[::-1])[::-1]
+    nxt = np.concatenate((first[1:], [n]))
+    nxt = np.where(nxt < end, nxt, end)
+    cols["marker_prev_dist"] = np.log1p((rows - prev).astype(np.float64))
+    cols["marker_next_dist"] = np.log1p((nxt - rows).astype(np.float64))
+    c = np.concatenate(([0], np.cumsum(contentish, dtype=np.int64)))
+    w = STRUCTURE_WINDOW
+    cols["prose_before_share"] = (c[rows] - c[np.maximum(rows - w, start)]) / w
+    cols["prose_after_share"] = (c[np.minimum(rows + 1 + w, end)] - c[rows + 1]) / w
+
+
 def _plain_text(base: _Base, cols: Cols, spans: _Spans) -> None:
     """Plain-text layout columns (0 for HTML blocks): indent, bullet, blank lines around, title-like line."""
     text = base.is_text.astype(np.float64)
@@ -1606,6 +1662,7 @@ def featurize_many(documents: Sequence[Sequence[Block]]) -> np.ndarray:
     _document(base, cols, contentish, spans)
     _plain_text(base, cols, spans)
     _meta_lines(base, cols, contentish, spans)
+    _structure(base, cols, contentish, spans)
     if _KIT is not None:
         stacked = _KIT.stack(list(map(cols.__getitem__, FEATURE_NAMES)), n)
         if stacked is not None:

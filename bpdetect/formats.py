@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote, urljoin, urlsplit
 
-from .boilerplate import pitches_for, rule_at
+from .boilerplate import rule_at, text_rules_for
 from .records import SEM_BLOCKQUOTE, SEM_PRE, Block, Extraction, ScoredBlock
 
 __all__ = [
@@ -588,7 +588,7 @@ def to_record(ext: Extraction, *, source: str | None = None, url: str | None = N
         if ruled:
             page = [sb.block for sb in ext.blocks]
             for i in ruled:
-                rec["blocks"][i]["rule"] = rule_at(page, i, pitches=pitches_for(ext.source))
+                rec["blocks"][i]["rule"] = rule_at(page, i, text_rules=text_rules_for(ext.source))
     return rec
 
 

@@ -70,7 +70,7 @@ from bpdetect.segment import segment_text
         ("Join our mailing list for weekly updates.", "pitch"),
         ("Follow us on Instagram for more recipes.", "pitch"),
         ("When you buy through our links, we may earn a commission.", "pitch"),
-        ("Pin it for later!", "pitch"),
+        ("Love this idea? Pin it for later!", "pitch"),
         ("Report this ad", "pitch"),
         ("Inscreva-se em nossa newsletter", "pitch"),
         ("Receba as notícias no seu WhatsApp", "pitch"),
@@ -94,6 +94,33 @@ from bpdetect.segment import segment_text
         ("Enter your email", "form label"),
         ("Subscribe", "form label"),
         ("Search …", "form label"),
+        ("Name *", "form label"),
+        ("First name", "form label"),
+        ("you@example.com", "form label"),
+        ("Annons", "ad label"),
+        ("Table of Contents", "widget header"),
+        ("Inhaltsverzeichnis", "widget header"),
+        ("Was this article helpful?", "widget header"),
+        ("Check price on Amazon", "shop button"),
+        ("See today's price at Greenhouse Direct", "shop button"),
+        ("Zum Angebot*", "shop button"),
+        ("Voir le prix", "shop button"),
+        ("Pin this image", "share label"),
+        ("Épinglez-moi !", "share label"),
+        ("Guárdalo en Pinterest", "share label"),
+        ("Deel dit artikel", "share label"),
+        ("Copier le lien", "share label"),
+        ("Valora esta receta", "recipe button"),
+        ("FOR IMMEDIATE RELEASE", "release label"),
+        ("Download the free KXRW 6 app for breaking news alerts.", "pitch"),
+        ("The case folds flat but not inward, so it is wider than most. (Photo: Priya Natarajan)", "captioned credit"),
+        ("Il gol del 2-1 di Sartori al 78' (foto Ravelli)", "captioned credit"),
+        ("Das Velora T7 auf unserer Testrunde am Ammerbach. Foto: Jonas Wehrle", "captioned credit"),
+        ("Photo prise de nuit avec le capteur principal. © Labo Mobile", "captioned credit"),
+        ("Prep Time: 15 minutes", "recipe field"),
+        ("Servings: 10 slices", "recipe field"),
+        ("Tiempo de preparación: 20 minutos", "recipe field"),
+        ("Serves 4", "recipe field"),
     ],
 )
 def test_boilerplate_lines_are_named(line: str, rule: str) -> None:
@@ -138,6 +165,20 @@ def test_boilerplate_lines_are_named(line: str, rule: str) -> None:
         "Subscribers to the service will pay more from June.",
         "The categories were announced on Monday: best film, best actor and best score.",
         "Search and rescue teams found the hikers on Sunday.",
+        "name",  # an API parameter in a docs page
+        "Email:",
+        "The museum holds 200 photos (most by Ansel Adams).",
+        "The photo was taken in 1990 by his father (see image 3)",
+        "Servings of fruit and vegetables rose in every age group.",
+        "Yield curves inverted in March.",
+        "Schwierigkeit: mittel, Trittsicherheit erforderlich",  # a hiking route's fact, not a recipe card's
+        "2. On your phone, download the Corvid Photos app from your app store.",  # a how-to's step
+        "Check the price list before you book.",
+        "Buy-to-let landlords face a new tax from April.",
+        "Download speeds doubled after the upgrade, the company said.",
+        "Contents of the box: the charger, a cable and a manual.",
+        # a caption-length sentence whose credit is not at its end
+        "Photo editors at the paper chose the image from 300 frames shot that night.",
     ],
 )
 def test_content_lines_are_left_to_the_model(line: str) -> None:
@@ -146,9 +187,9 @@ def test_content_lines_are_left_to_the_model(line: str) -> None:
 
 def test_pitches_can_be_left_out() -> None:
     line = "Get the week's best stories delivered straight to your inbox."
-    assert boilerplate_rule(line, pitches=False) is None
+    assert boilerplate_rule(line, text_rules=False) is None
     doc = segment_text(line + "\n\nAdvertisement\n")
-    assert drop_boilerplate(doc.blocks, [True, True], pitches=False) == [True, False]
+    assert drop_boilerplate(doc.blocks, [True, True], text_rules=False) == [True, False]
     assert drop_boilerplate(doc.blocks, [True, True]) == [False, False]
 
 
@@ -182,6 +223,23 @@ def test_the_detector_applies_the_rules_and_can_leave_them_out() -> None:
     assert "Advertisement" not in on.text and "Advertisement" in off.text
     # Scores are the model's either way; only the decision differs.
     assert [sb.score for sb in on.blocks] == [sb.score for sb in off.blocks]
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("Check price on Amazon", "shop button"),
+        ("The case folds flat but not inward. (Photo: Priya Natarajan)", "captioned credit"),
+        ("Prep Time: 15 minutes", "recipe field"),
+        ("Get the week's best stories delivered straight to your inbox.", "pitch"),
+    ],
+)
+def test_text_only_rules_are_left_out_for_html(line: str, rule: str) -> None:
+    from bpdetect.boilerplate import TEXT_ONLY_RULES
+
+    assert rule in TEXT_ONLY_RULES
+    assert boilerplate_rule(line) == rule
+    assert boilerplate_rule(line, text_rules=False) is None
 
 
 def test_pitches_are_dropped_from_text_input_only() -> None:

@@ -518,3 +518,21 @@ def test_featurize_many_equals_each_page_alone(compiled: bool, monkeypatch: pyte
     assert np.array_equal(F.featurize_many([pages[i] for i in order]), np.vstack([alone[i] for i in order]))
     assert np.array_equal(F.featurize_many([[], pages[0], [], pages[-2], []]), np.vstack([alone[0], alone[-2]]))
     assert F.featurize_many([[], []]).shape == (0, len(FEATURE_NAMES))
+
+
+def test_boundary_markers_and_nearby_prose() -> None:
+    prose = "This is a long enough sentence of the article body with more than ten words in it."
+    lines = ["Menu", prose, prose, "Pros", "Quiet", "Light", "Source link", "Teaser one", "Related Posts", "Teaser two"]
+    x = featurize([mk_line(t, i) for i, t in enumerate(lines)])
+    assert col(x, "markers_before").tolist() == pytest.approx(np.log1p([0, 0, 0, 0, 0, 0, 0, 1, 1, 2]).tolist())
+    # distance to the previous marker (the page's start counts as one at -1) and to the next (the end at len(lines))
+    assert col(x, "marker_prev_dist").tolist() == pytest.approx(np.log1p([1, 2, 3, 4, 5, 6, 7, 1, 2, 1]).tolist())
+    assert col(x, "marker_next_dist").tolist() == pytest.approx(np.log1p([6, 5, 4, 3, 2, 1, 2, 1, 2, 1]).tolist())
+    w = F.STRUCTURE_WINDOW
+    assert col(x, "prose_before_share")[3] == pytest.approx(2 / w)  # the two paragraphs above "Pros"
+    assert col(x, "prose_after_share")[0] == pytest.approx(2 / w)
+    assert col(x, "prose_after_share")[3] == 0.0
+    # a long line that mentions related posts is prose, not a marker
+    long_line = "Related posts on this blog cover the same topic in more depth, with photos and a shopping list."
+    y = featurize([mk_line(long_line, 0), mk_line("Teaser", 1)])
+    assert col(y, "markers_before")[1] == 0.0

@@ -21,80 +21,64 @@ from bpdetect.records import Extraction
 
 DUMPS = Path(__file__).resolve().parent / "fixtures" / "dumps"
 FIXTURES = sorted(p.stem for p in DUMPS.glob("*.txt"))
-# Known gaps of the shipped text model with the boilerplate rules (measured 2026-11-28, feature schema v4). Since
-# 2026-11-28 the text model is trained on the 40 fixtures written before round 8 (with the 48 training dumps of
-# datasets/dumps), so those are in-sample checks. NOT_TRAINED_ON lists the other 32: written blind, by helper sessions
-# that read the issue's text and one example fixture and never ran a model. Rounds 8 and 11 were each scored once,
-# after a model was chosen; the totals of rounds 9 and 10 chose between three trial models. Earlier rounds: git log.
+# Known gaps of the shipped text model with the boilerplate rules (measured 2026-11-28, feature schema v5). The text
+# model is trained on every fixture here except NOT_TRAINED_ON (and on the 120 training dumps of datasets/dumps), so
+# the others are in-sample checks. NOT_TRAINED_ON lists rounds 12 and 13: written blind, by helper sessions that read
+# the issue's text and one example fixture and never ran a model, held out, and each scored once after the model and
+# the rules were chosen. Earlier rounds: git log.
 NOT_TRAINED_ON = {
-    # round 8
-    "blog-rescue-dog-first-week", "food-blog-marrow-and-vine-review", "fr-regional-rugby-montee",
-    "portal-br-saude-horario-estendido", "space-wire-planet-disk-gap", "tech-howto-nas-phone-backup",
-    "wp-economy-energy-cap", "wp-magazine-hardware-employee-sale",
-    # round 9
-    "de-blog-brot-backen", "en-diy-blog-paint-cabinets", "en-localtv-storm-outage", "en-newsagg-port-strike",
-    "en-school-board-budget", "en-techblog-rust-errors", "fr-actu-velo-cargo", "it-sport-basket-derby",
-    # round 10
-    "en-city-mag-coffee-roaster", "en-newsagg-wildfire", "en-review-blog-headphones", "en-sports-blog-marathon-recap",
-    "en-wp-church-food-drive", "nl-blog-moestuin-oktober", "pl-news-most-remont", "pt-portal-chuva-alagamentos",
-    # round 11
-    "de-lokal-stadtrat-schwimmbad", "en-business-news-grocery-merger", "en-local-tv-missing-hiker",
-    "en-parenting-blog-sleep-routine", "en-wp-agg-factory-fire", "es-blog-recetas-gazpacho", "fr-blog-jardin-compost",
-    "it-blog-viaggi-sardegna",
+    # round 12
+    "de-blog-wandern-eifel", "en-club-blog-cycling-results", "en-craft-blog-candles", "en-local-paper-library-levy",
+    "en-review-site-robot-mower", "en-wp-agg-transit-fare", "fr-recette-blog-quiche", "pt-noticia-escola-reforma",
+    # round 13
+    "de-lokal-verkehr-baustelle", "en-devblog-python-logging", "en-recipe-blog-pumpkin-soup",
+    "en-review-site-espresso-machine", "en-wp-agg-school-closure", "es-blog-jardin-tomates", "fr-actu-sport-handball",
+    "it-blog-viaggi-puglia",
 }  # fmt: skip
 # Strict: a model that fixes one makes its test fail until it is removed here.
 KEEPS_CLUTTER = {
-    # Photo captions written as sentences, newsletter and e-mail opt-in boxes, affiliate "Shop this post" boxes and
-    # product names, pull quotes, a sponsor line, author bios, share buttons ("Deel dit artikel", "Copier le lien",
-    # "Pin this image", "Épingle-moi !"), tables of contents' numbered entries, a recipe card's times, servings,
-    # calories and rating, a "VIDEO:" promo, site names and taglines above the menu, one "Tagi:" line, teaser titles.
-    "blog-rescue-dog-first-week",
-    "de-blog-brot-backen",
-    "en-city-mag-coffee-roaster",
-    "en-diy-blog-paint-cabinets",
-    "en-local-tv-missing-hiker",
-    "en-localtv-storm-outage",
-    "en-newsagg-wildfire",
-    "en-parenting-blog-sleep-routine",
-    "en-review-blog-headphones",
-    "en-sports-blog-marathon-recap",
-    "en-techblog-rust-errors",
-    "en-wp-church-food-drive",
+    # Photo captions written as sentences with no credit, e-mail opt-in boxes ("Get the free printable!", "Il tuo
+    # indirizzo email"), a newsletter pitch in a dev blog, a pull quote, a comparison table's rows, a price line, an
+    # affiliate line, a recipe card's author and unit toggle and rating, a table of contents' numbered entries, a
+    # teaser list, a "Next club ride" notice, an aggregator's disclaimer, a site name, a "fot." credit, an author bio.
+    "en-club-blog-cycling-results",
+    "en-craft-blog-candles",
+    "en-devblog-python-logging",
+    "en-recipe-blog-pumpkin-soup",
+    "en-review-site-espresso-machine",
+    "en-review-site-robot-mower",
+    "en-wp-agg-transit-fare",
+    "es-blog-jardin-tomates",
     "es-blog-recetas-gazpacho",
-    "fr-actu-velo-cargo",
     "fr-blog-jardin-compost",
-    "it-blog-viaggi-sardegna",
-    "it-sport-basket-derby",
+    "fr-recette-blog-quiche",
+    "it-blog-viaggi-puglia",
     "local-news-water-main",
-    "newsletter-hive-supersedure",
-    "nl-blog-moestuin-oktober",
     "pl-news-most-remont",
+    "pt-noticia-escola-reforma",
+    "recipe-blog-lentil-soup",
     "tech-howto-nas-phone-backup",
     "wp-blog-sourdough-starter",
-    "wp-economy-energy-cap",
 }
-# Article lines dropped: a review's "Pros"/"Cons"/"Verdict" lists, a running club's results list and a TV story's
-# safety-tips list near the end of the post (0.003-0.29), code and config lines ("}", "[Timer]", "Persistent=true"),
-# facts-box and box-score lines ("Beste Zeit: ...", "Arbitri: ..."), list items, and short subheadings
-# ("Ingredients", "Performance", "## Final thoughts", "Opposition warnt vor Loch im Haushalt").
+# Article lines dropped: facts-box lines and short subheadings ("Tourdaten", "Mein Fazit", "Specifications",
+# "Ingredients", "Come muoversi", a recipe card's title), a review's "Pros" and "Verdict" headings and one con, code
+# lines ("}", ")"), and two short paragraphs (0.06).
 DROPS_ARTICLE = {
-    "de-lokal-stadtrat-schwimmbad",
+    "de-blog-wandern-eifel",
     "de-magazin-wanderweg",
-    "en-local-tv-missing-hiker",
+    "en-devblog-python-logging",
+    "en-recipe-blog-pumpkin-soup",
     "en-review-blog-headphones",
-    "en-sports-blog-marathon-recap",
+    "en-review-site-espresso-machine",
     "en-techblog-rust-errors",
     "es-blog-recetas-gazpacho",
     "food-blog-marrow-and-vine-review",
-    "it-sport-basket-derby",
-    "md-tutorial-systemd-timer",
-    "pt-portal-chuva-alagamentos",
+    "fr-recette-blog-quiche",
+    "it-blog-viaggi-sardegna",
     "recipe-blog-lentil-soup",
-    "review-stick-vacuum-airglide",
     "tech-howto-nas-phone-backup",
-    "travel-blog-lisbon-tips",
 }
-# Headline dropped: none of the 72 since 2026-11-28.
+# Headline dropped: none of the 88.
 DROPS_HEADLINE: set[str] = set()
 ANY_GAP = KEEPS_CLUTTER | DROPS_ARTICLE | DROPS_HEADLINE
 
