@@ -22,10 +22,11 @@ from bpdetect.records import Extraction
 DUMPS = Path(__file__).resolve().parent / "fixtures" / "dumps"
 FIXTURES = sorted(p.stem for p in DUMPS.glob("*.txt"))
 # Known gaps of the shipped text model with the boilerplate rules (measured 2026-11-28, feature schema v5). The text
-# model is trained on every fixture here except NOT_TRAINED_ON (and on the 120 training dumps of datasets/dumps), so
-# the others are in-sample checks. NOT_TRAINED_ON lists rounds 12 and 13: written blind, by helper sessions that read
-# the issue's text and one example fixture and never ran a model, held out, and each scored once after the model and
-# the rules were chosen. Earlier rounds: git log.
+# model is trained on every fixture here except NOT_TRAINED_ON (and on 120 training dumps of datasets/dumps), so the
+# others are in-sample checks. NOT_TRAINED_ON lists rounds 12-14: written blind, by helper sessions that read the
+# issue's text and one example fixture and never ran a model, and held out. Rounds 12 and 13 were each scored once
+# after the model and the rules were chosen; round 14 judged a retrain with 244 dumps (not shipped). Earlier rounds:
+# git log.
 NOT_TRAINED_ON = {
     # round 12
     "de-blog-wandern-eifel", "en-club-blog-cycling-results", "en-craft-blog-candles", "en-local-paper-library-levy",
@@ -34,16 +35,23 @@ NOT_TRAINED_ON = {
     "de-lokal-verkehr-baustelle", "en-devblog-python-logging", "en-recipe-blog-pumpkin-soup",
     "en-review-site-espresso-machine", "en-wp-agg-school-closure", "es-blog-jardin-tomates", "fr-actu-sport-handball",
     "it-blog-viaggi-puglia",
+    # round 14
+    "de-ratgeber-balkonkraftwerk", "en-gadget-review-robot-vacuum", "en-hobby-blog-sourdough-pizza",
+    "en-local-news-council-parking", "en-wp-agg-hospital-strike", "fr-blog-randonnee-vercors",
+    "nl-nieuws-dijkversterking", "pt-portal-futebol-classico",
 }  # fmt: skip
 # Strict: a model that fixes one makes its test fail until it is removed here.
 KEEPS_CLUTTER = {
     # Photo captions written as sentences with no credit, e-mail opt-in boxes ("Get the free printable!", "Il tuo
     # indirizzo email"), a newsletter pitch in a dev blog, a pull quote, a comparison table's rows, a price line, an
     # affiliate line, a recipe card's author and unit toggle and rating, a table of contents' numbered entries, a
-    # teaser list, a "Next club ride" notice, an aggregator's disclaimer, a site name, a "fot." credit, an author bio.
+    # teaser list, a "Next club ride" notice, an aggregator's disclaimer, a site name, a "fot." credit, author bios, a
+    # review's score and price box, a "Tipp der Redaktion" promo and its button.
+    "de-ratgeber-balkonkraftwerk",
     "en-club-blog-cycling-results",
     "en-craft-blog-candles",
     "en-devblog-python-logging",
+    "en-gadget-review-robot-vacuum",
     "en-recipe-blog-pumpkin-soup",
     "en-review-site-espresso-machine",
     "en-review-site-robot-mower",
@@ -51,6 +59,7 @@ KEEPS_CLUTTER = {
     "es-blog-jardin-tomates",
     "es-blog-recetas-gazpacho",
     "fr-blog-jardin-compost",
+    "fr-blog-randonnee-vercors",
     "fr-recette-blog-quiche",
     "it-blog-viaggi-puglia",
     "local-news-water-main",
@@ -60,12 +69,14 @@ KEEPS_CLUTTER = {
     "tech-howto-nas-phone-backup",
     "wp-blog-sourdough-starter",
 }
-# Article lines dropped: facts-box lines and short subheadings ("Tourdaten", "Mein Fazit", "Specifications",
-# "Ingredients", "Come muoversi", a recipe card's title), a review's "Pros" and "Verdict" headings and one con, code
-# lines ("}", ")"), and two short paragraphs (0.06).
+# Article lines dropped: facts-box and match-sheet lines and short subheadings ("Tourdaten", "Mein Fazit",
+# "Specifications", "Ingredients", "Infos pratiques", "FICHA TÉCNICA", "Come muoversi", a recipe card's title), a
+# review's "Pros" and "Verdict" headings and one con, a guide's FAQ at the end, code lines ("}", ")"), and two short
+# paragraphs (0.06).
 DROPS_ARTICLE = {
     "de-blog-wandern-eifel",
     "de-magazin-wanderweg",
+    "de-ratgeber-balkonkraftwerk",
     "en-devblog-python-logging",
     "en-recipe-blog-pumpkin-soup",
     "en-review-blog-headphones",
@@ -73,12 +84,14 @@ DROPS_ARTICLE = {
     "en-techblog-rust-errors",
     "es-blog-recetas-gazpacho",
     "food-blog-marrow-and-vine-review",
+    "fr-blog-randonnee-vercors",
     "fr-recette-blog-quiche",
     "it-blog-viaggi-sardegna",
+    "pt-portal-futebol-classico",
     "recipe-blog-lentil-soup",
     "tech-howto-nas-phone-backup",
 }
-# Headline dropped: none of the 88.
+# Headline dropped: none of the 96.
 DROPS_HEADLINE: set[str] = set()
 ANY_GAP = KEEPS_CLUTTER | DROPS_ARTICLE | DROPS_HEADLINE
 
