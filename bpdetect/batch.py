@@ -60,6 +60,7 @@ __all__ = [
     "iter_directory",
     "iter_items",
     "iter_warc",
+    "iter_warc_stream",
     "open_writer",
     "output_name",
     "parse_threshold",
@@ -292,7 +293,7 @@ def iter_warc(path: str, *, max_bytes: int = MAX_BYTES) -> Iterator[Item]:
     cannot be read further (corrupt record, truncated gzip) gives a Failed item for the path and ends there.
     """
     try:
-        from warcio.archiveiterator import ArchiveIterator
+        import warcio.archiveiterator  # noqa: F401 - checked here, used by iter_warc_stream
     except ImportError:  # pragma: no cover - warcio is a dependency
         yield Item(_display(path), None, Failed("reading WARC files needs warcio (pip install warcio)"))
         return
@@ -305,22 +306,36 @@ def iter_warc(path: str, *, max_bytes: int = MAX_BYTES) -> Iterator[Item]:
         yield Item(_display(path), None, Failed(f"cannot read: {exc.strerror or exc}"))
         return
     try:
-        magic = fh.read(2)
-        fh.seek(0)
-        # Python's gzip reader (not warcio's) so that a truncated .warc.gz is noticed instead of ending quietly; it
-        # reads multi-member (per-record) gzip as one stream.
-        counted = _Counting(gzip.GzipFile(fileobj=fh) if magic == _GZIP_MAGIC else fh)
-        stream = io.BufferedReader(counted, buffer_size=1 << 16)
-        records = ArchiveIterator(stream)
-        records.INC_RECORD = ""  # warcio's stderr warning on a bad record boundary; it becomes an error record here
-        yield from _warc_records(path, records, stream, counted, max_bytes)
+        yield from (item for item, _ in iter_warc_stream(fh, path, max_bytes=max_bytes))
     finally:
         fh.close()
 
 
+def iter_warc_stream(fh: IO[bytes], name: str, *, max_bytes: int = MAX_BYTES) -> Iterator[tuple[Item, Any]]:
+    """:func:`iter_warc`'s items from an open binary WARC stream, each with its warcio record (None: about the file)."""
+    # ``name`` stands for the path in source ids (``name#<WARC-Record-ID>``). The stream is sniffed for gzip without
+    # being consumed: read and seek back where it can seek, else peek (a buffered network stream); it is not closed.
+    from warcio.archiveiterator import ArchiveIterator
+
+    if fh.seekable():
+        start = fh.tell()
+        magic = fh.read(2)
+        fh.seek(start)
+    else:
+        magic = fh.peek(2)[:2]  # type: ignore[attr-defined]
+    # Python's gzip reader (not warcio's) so that a truncated .warc.gz is noticed instead of ending quietly; it
+    # reads multi-member (per-record) gzip as one stream.
+    counted = _Counting(gzip.GzipFile(fileobj=fh) if magic == _GZIP_MAGIC else fh)
+    stream = io.BufferedReader(counted, buffer_size=1 << 16)
+    records = ArchiveIterator(stream)
+    records.INC_RECORD = ""  # warcio's stderr warning on a bad record boundary; it becomes an error record here
+    yield from _warc_records(name, records, stream, counted, max_bytes)
+
+
 def _warc_records(
     path: str, records: Any, stream: io.BufferedReader, counted: _Counting, max_bytes: int
-) -> Iterator[Item]:
+) -> Iterator[tuple[Item, Any]]:
+    """(item, record) pairs of a WARC stream; the record is None for an error about the whole file."""
     n_records = 0
     end = 0  # offset just past the last complete record
     last: Item | None = None
@@ -329,9 +344,10 @@ def _warc_records(
             n_records += 1
             if records.err_count:  # the previous record was not followed by a blank line: a wrong Content-Length
                 records.err_count = 0
-                yield Item(_display(path), None, Failed(f"record {n_records - 1} has an invalid Content-Length"))
+                yield Item(_display(path), None, Failed(f"record {n_records - 1} has an invalid Content-Length")), None
             if rec.format != "warc":  # warcio reads anything it does not recognize as ARC, line by line
-                yield Item(_display(path), None, Failed(f"not a WARC file (record {n_records} is not a WARC record)"))
+                not_warc = f"not a WARC file (record {n_records} is not a WARC record)"
+                yield Item(_display(path), None, Failed(not_warc)), None
                 return
             last = _warc_item(path, rec, n_records, max_bytes)
             records.read_to_end(rec)
@@ -341,7 +357,7 @@ def _warc_records(
                 last = Item(source, url, Failed(f"truncated record: {missing} bytes missing"))
             end = records.get_record_offset() + records.get_record_length()
             if last is not None:
-                yield last
+                yield last, rec
         while stream.read(1 << 20):  # to the end of the stream, where a truncated gzip shows
             pass
     except Exception as exc:  # warcio raises many types on corrupt input
@@ -352,11 +368,11 @@ def _warc_records(
         return  # the cut record was reported already
     if error is not None:
         reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-        yield Item(_display(path), None, Failed(f"corrupt or truncated WARC after {n_records} records: {reason}"))
+        yield Item(_display(path), None, Failed(f"corrupt or truncated WARC after {n_records} records: {reason}")), None
     elif counted.count - end > _WARC_SLACK_BYTES:
         # Bytes past the last complete record: warcio drops a record whose headers were cut without raising.
         missing = f"truncated WARC: {counted.count - end} bytes after the last complete record"
-        yield Item(_display(path), None, Failed(missing))
+        yield Item(_display(path), None, Failed(missing)), None
 
 
 def _record_source(path: str, rec: Any, number: int) -> tuple[str, str | None]:

@@ -237,6 +237,55 @@ def test_garbage_warc_is_one_error_record(tmp_path):
     assert all(isinstance(i.payload, Failed) for i in items)
 
 
+class _Unseekable(io.RawIOBase):
+    """A network-like raw stream: readable, not seekable."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        return self.data.readinto(b)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_iter_warc_stream_gives_the_items_of_iter_warc_with_their_records(tmp_path, gz):
+    path = tmp_path / ("crawl.warc.gz" if gz else "crawl.warc")
+    _write_warc(path, gz=gz)
+    data = path.read_bytes()
+    want = list(batch.iter_warc(str(path)))
+    assert len(want) == 6 and sum(isinstance(i.payload, Skipped) for i in want) == 2
+    at_offset = io.BytesIO(b"prefix" + data)
+    at_offset.seek(6)  # read from where the stream stands, not from its start
+    for fh in (io.BytesIO(data), at_offset, io.BufferedReader(_Unseekable(data))):
+        pairs = list(batch.iter_warc_stream(fh, str(path)))
+        assert [item for item, _ in pairs] == want
+        for item, rec in pairs:  # each item with the record it came from
+            assert item.source == f"{path}#{rec.rec_headers.get_header('WARC-Record-ID')}"
+            assert item.url == rec.rec_headers.get_header("WARC-Target-URI") and rec.rec_type == "response"
+        assert not fh.closed  # the caller's stream stays open
+    # A name of the caller's choosing names the records; the same limits and errors as iter_warc.
+    pairs = list(batch.iter_warc_stream(io.BytesIO(data), "s3://bucket/crawl.warc", max_bytes=1000))
+    assert all(item.source.startswith("s3://bucket/crawl.warc#<urn:uuid:") for item, _ in pairs)
+    news = pairs[0][0]
+    assert news.payload == Failed("record is larger than the 1,000-byte limit")
+
+
+def test_iter_warc_stream_reports_a_cut_file_with_no_record(tmp_path):
+    full = tmp_path / "full.warc.gz"
+    _write_warc(full, gz=True)
+    data = full.read_bytes()[:-4]  # cut in the last gzip trailer: every record is whole, the file is not
+    *good, (last, rec) = batch.iter_warc_stream(io.BytesIO(data), "cut.warc.gz")
+    assert [item.payload for item, _ in good] == [i.payload for i in batch.iter_warc(str(full))]
+    assert all(rec is not None for _, rec in good)
+    assert rec is None and last.source == "cut.warc.gz" and "truncated WARC" in last.payload.reason
+    ((garbage, rec),) = batch.iter_warc_stream(io.BytesIO(b"this is not a WARC file\n" * 10), "bad.warc")
+    assert rec is None and isinstance(garbage.payload, Failed) and garbage.source == "bad.warc"
+    assert "iter_warc_stream" in batch.__all__
+
+
 # ---------------------------------------------------------------------------------------------------- URLs
 
 

@@ -8,7 +8,6 @@ closures carry only an :class:`ExtractOptions` (a few hundred bytes), never the 
 
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import threading
@@ -226,25 +225,6 @@ def open_warc(path: str) -> IO[bytes]:
     return io.BufferedReader(_RawStream(filesystem.open_input_stream(inner, compression=None)), 1 << 20)
 
 
-class _Tap:
-    """An ArchiveIterator that remembers the record it last gave (for its HTTP headers); all else is passed on."""
-
-    def __init__(self, records: Any) -> None:
-        object.__setattr__(self, "_records", records)
-        object.__setattr__(self, "current", None)
-
-    def __iter__(self) -> Iterator[Any]:
-        for rec in self._records:
-            object.__setattr__(self, "current", rec)
-            yield rec
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._records, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._records, name, value)
-
-
 def _headers(rec: Any) -> list[tuple[str, str]] | None:
     http = getattr(rec, "http_headers", None) if rec is not None and rec.rec_type == "response" else None
     if http is None:
@@ -256,23 +236,12 @@ def _headers(rec: Any) -> list[tuple[str, str]] | None:
     return list(merged.items())
 
 
-def _items(path: str, fh: IO[bytes], max_bytes: int) -> Iterator[tuple[Item, Any]]:
-    """The items of bpdetect.batch's WARC reader (same record choice, same errors) and the record of each."""
-    from warcio.archiveiterator import ArchiveIterator
-
-    if hasattr(fh, "peek"):
-        magic = fh.peek(2)[:2]
-    else:
-        magic = fh.read(2)
-        fh.seek(0)
-    # As bpdetect.batch.iter_warc: Python's gzip reader (a truncated .warc.gz is noticed), counted for the slack check.
-    counted = batch._Counting(gzip.GzipFile(fileobj=fh) if magic == batch._GZIP_MAGIC else fh)
-    stream = io.BufferedReader(counted, buffer_size=1 << 16)
-    archive = ArchiveIterator(stream)
-    archive.INC_RECORD = ""
-    records = _Tap(archive)
-    for item in batch._warc_records(path, records, stream, counted, max_bytes):
-        yield item, (records.current if item.source != batch._display(path) else None)
+def _record_id(item: Item, rec: Any) -> str | None:
+    """The WARC-Record-ID of an item's record; None for an error about the whole file."""
+    if rec is None:
+        return None
+    # bpdetect.batch names a record without an id "record-N" in its source id (path#record-N): the same here
+    return rec.rec_headers.get_header("WARC-Record-ID") or item.source.rpartition("#")[2]
 
 
 def warc_rows(path: str, *, max_bytes: int = batch.MAX_BYTES, stream: IO[bytes] | None = None) -> Iterator[WarcRow]:
@@ -296,13 +265,12 @@ def warc_rows(path: str, *, max_bytes: int = batch.MAX_BYTES, stream: IO[bytes] 
     except Exception as exc:  # OSError, pyarrow's errors for a bad URI or missing credentials
         yield row(error=f"cannot open: {type(exc).__name__}: {exc}")
         return
-    prefix = f"{batch._display(path)}#"
     try:
-        for item, rec in _items(path, fh, max_bytes):
+        for item, rec in batch.iter_warc_stream(fh, path, max_bytes=max_bytes):
             payload = item.payload
             if isinstance(payload, Skipped):
                 continue
-            rid = item.source[len(prefix) :] if item.source.startswith(prefix) else None
+            rid = _record_id(item, rec)
             common = {"record_id": rid, "url": item.url, "http_headers": _headers(rec) if rid else None}
             if isinstance(payload, Failed):
                 yield row(**common, charset=item.encoding, error=payload.reason)
