@@ -1,6 +1,7 @@
 """bpdetect.integrations.spark in a real local[2] SparkSession: WARC files written here, every HTML record out exactly
-once with the text of the single-process ``bpdetect.extract``, error rows instead of failed tasks, idempotent
-re-runs, the model loaded once per Python worker, and the `bpdetect spark` command."""
+once with the text of the single-process ``bpdetect.extract``, error rows instead of failed tasks, skipped records
+counted as by the CLI, idempotent re-runs, the model loaded once per Python worker, and the `bpdetect spark`
+command."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 import bpdetect
+from bpdetect import batch
 from bpdetect.cli import app
 from bpdetect.integrations.spark import worker
 
@@ -99,6 +101,11 @@ def _inside_a_member(data: bytes, at: int) -> int:
     return at - 10 if at in ends else at  # a gzip member is at least 18 bytes (header and trailer)
 
 
+def _cli_skipped(path: Path | str) -> int:
+    """The records of a WARC file `bpdetect extract` counts as skipped in its summary."""
+    return sum(isinstance(item.payload, batch.Skipped) for item in batch.iter_items([str(path)]))
+
+
 def _expected(path: Path) -> dict[str, tuple[str | None, str]]:
     """record id → (url, text of bpdetect.extract with the HTTP charset as encoding) for the 2xx HTML responses,
     read with warcio directly (not with the code under test)."""
@@ -168,6 +175,25 @@ def test_unreadable_inputs_become_error_rows_not_failed_tasks(warcs, job_rows):
         if r["error"] is None:
             assert r["text"] == whole[r["record_id"]][1]
     assert summary.errors == len(errors) + 1 and summary.warc_files == 5
+
+
+def test_skipped_records_are_counted_as_by_bpdetect_extract(spark, warcs, job_rows):
+    from bpdetect.integrations.spark import SkippedCounter, read_warcs
+
+    _, paths, summary, _ = job_rows
+    good = [warcs[key] for key in ("a", "b", "c")]
+    assert [_cli_skipped(p) for p in good] == [2, 2, 2]  # a PNG and a 404 each (the request record is no input)
+    assert summary.skipped == sum(_cli_skipped(p) for p in paths) >= 6  # + those before the cut in crawl-cut
+    assert f", {summary.skipped} skipped from 5 WARC files" in summary.line()
+    for opener, prefix in (("python", ""), ("spark", "file:")):
+        counter = SkippedCounter(spark)
+        df = read_warcs(spark, [*map(str, good), str(warcs["cut"])], opener=opener, skipped=counter)
+        before_cut = sum(isinstance(i.payload, bytes) for i in batch.iter_items([str(warcs["cut"])]))
+        assert df.where("error is null").count() == sum(len(_expected(p)) for p in good) + before_cut
+        want = {f"{prefix}{p}": _cli_skipped(p) for p in [*good, warcs["cut"]]}
+        assert counter.by_file == {k: n for k, n in want.items() if n} and counter.total == sum(want.values())
+        df.collect()  # a second action reads the files again: each file's count is kept, not added twice
+        assert counter.total == sum(want.values()), opener
 
 
 def test_rerun_replaces_partitions_instead_of_duplicating(spark, warcs, job_rows):
@@ -274,7 +300,7 @@ def test_cli_runs_the_job_and_rejects_bad_usage(spark, warcs, tmp_path):
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     n = len(_expected(warcs["b"])) + len(_expected(warcs["c"]))
-    assert f"{n} ok, 0 errors from 2 WARC files" in res.stderr
+    assert f"{n} ok, 0 errors, 4 skipped from 2 WARC files" in res.stderr  # a PNG and a 404 in each file
     parts = sorted(p.name for p in out.iterdir() if p.is_dir())
     assert parts == ["warc_file=crawl-b.warc", "warc_file=crawl-c.warc.gz"]
     assert spark.sparkContext._jsc is not None  # the caller's session was left running

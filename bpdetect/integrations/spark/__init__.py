@@ -4,7 +4,8 @@
   optional url and charset columns to ``struct<text, title, confidence, input, encoding, truncated, threshold,
   error>``; pages that cannot be processed get ``error`` set, never a failed task.
 - :func:`read_warcs`: WARC paths (local, file:, s3://, s3a://, hdfs://, ...) to rows of (warc_path, position,
-  record_id, url, http_headers, charset, html, error), read with the same warcio-based reader as ``bpdetect extract``.
+  record_id, url, http_headers, charset, html, error), read with the same warcio-based reader as ``bpdetect extract``;
+  a :class:`SkippedCounter` counts the records it skips (non-HTML, non-2xx), as the CLI's summary does.
 - :func:`run_job`: both, written as Parquet partitioned by WARC file name (dynamic partition overwrite: re-runs
   replace, never duplicate); also ``bpdetect spark``, ``python -m bpdetect.integrations.spark`` and
   ``spark-submit <this package>/__main__.py``.
@@ -23,6 +24,7 @@ __all__ = [
     "RESULT_SCHEMA",
     "WARC_SCHEMA",
     "JobSummary",
+    "SkippedCounter",
     "extract_column",
     "extract_udf",
     "extract_warcs",
@@ -36,6 +38,7 @@ _LAZY = {
     "extract_udf": "udf",
     "WARC_SCHEMA": "reader",
     "read_warcs": "reader",
+    "SkippedCounter": "reader",
     "OUTPUT_COLUMNS": "job",
     "JobSummary": "job",
     "extract_warcs": "job",

@@ -21,7 +21,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from ... import batch
-from .reader import read_warcs
+from .reader import SkippedCounter, read_warcs
 from .udf import extract_column
 
 __all__ = ["OUTPUT_COLUMNS", "JobSummary", "check_paths", "extract_warcs", "run_job", "warc_file_name"]
@@ -53,9 +53,16 @@ def check_paths(paths: Sequence[str]) -> None:
         raise ValueError("a WARC path has no file name")
 
 
-def extract_warcs(spark: SparkSession, paths: Sequence[str], *, opener: str = "auto", **options) -> DataFrame:
+def extract_warcs(
+    spark: SparkSession,
+    paths: Sequence[str],
+    *,
+    opener: str = "auto",
+    skipped: SkippedCounter | None = None,
+    **options,
+) -> DataFrame:
     """The job's output rows (OUTPUT_COLUMNS) for WARC ``paths``, not yet written; ``options`` as for extract_udf."""
-    pages = read_warcs(spark, paths, opener=opener)
+    pages = read_warcs(spark, paths, opener=opener, skipped=skipped)
     ext = extract_column("html", "url", "charset", **options)
     out = pages.withColumn("x", ext).select(
         F.when(F.col("record_id").isNull(), F.col("warc_path"))
@@ -87,13 +94,14 @@ class JobSummary:
     pages: int
     errors: int
     seconds: float
+    skipped: int = 0  # records left out that `bpdetect extract` counts as skipped (non-HTML, non-2xx responses)
 
     def line(self) -> str:
-        """One line for the log, e.g. "1,000 ok, 2 errors from 4 WARC files in 12.3 s → out/"."""
+        """One line for the log, e.g. "1,000 ok, 2 errors, 30 skipped from 4 WARC files in 12.3 s → out/"."""
         err = "error" if self.errors == 1 else "errors"
         return (
-            f"{self.pages - self.errors:,} ok, {self.errors:,} {err} from {self.warc_files:,} WARC files "
-            f"in {self.seconds:.1f} s → {self.output}"
+            f"{self.pages - self.errors:,} ok, {self.errors:,} {err}, {self.skipped:,} skipped "
+            f"from {self.warc_files:,} WARC files in {self.seconds:.1f} s → {self.output}"
         )
 
 
@@ -111,14 +119,18 @@ def run_job(
     arrow_batch_rows: int = ARROW_BATCH_ROWS,
 ) -> JobSummary:
     """Extract every HTML page of the WARC files at ``paths`` into Parquet at ``output`` (partitioned by warc_file,
-    dynamic partition overwrite: a re-run replaces the partitions of its WARC files); returns the counts."""
+    dynamic partition overwrite: a re-run replaces the partitions of its WARC files); returns the counts (pages and
+    errors as written, and the records skipped as by ``bpdetect extract``)."""
     paths = list(paths)
     check_paths(paths)
     start = time.perf_counter()
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(arrow_batch_rows))
+    # Counted while the write below reads the files; exact even when a task is retried (see SkippedCounter).
+    skipped = SkippedCounter(spark)
     out = extract_warcs(
-        spark, paths, opener=opener, threshold=threshold, model=model, force=force, rules=rules, max_blocks=max_blocks
-    )
+        spark, paths, opener=opener, skipped=skipped, threshold=threshold, model=model, force=force, rules=rules,
+        max_blocks=max_blocks,
+    )  # fmt: skip
     (
         out.sortWithinPartitions("warc_file", "position")  # deterministic row order in each file
         .write.mode("overwrite")
@@ -130,4 +142,4 @@ def run_job(
     written = spark.read.parquet(output).where(F.col("warc_file").isin(names))
     row = written.agg(F.count(F.lit(1)).alias("pages"), F.count("error").alias("errors")).first()
     pages, errors = (int(row["pages"]), int(row["errors"])) if row is not None else (0, 0)
-    return JobSummary(output, len(paths), pages, errors, time.perf_counter() - start)
+    return JobSummary(output, len(paths), pages, errors, time.perf_counter() - start, skipped.total)

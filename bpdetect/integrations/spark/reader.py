@@ -10,6 +10,9 @@ Two ways to open the files, ``opener``:
   most), and ``warc_path`` is the path as Spark qualifies it (``file:/...``).
 - ``"auto"`` (the default): "python" when every path is local, file:, s3(a/n):// or gs:// (worker.PYTHON_SCHEMES),
   else "spark" (hdfs://, abfs://, dbfs:/, ...).
+
+The records left out that ``bpdetect extract`` counts as skipped (non-HTML and non-2xx responses) are counted per
+WARC file in a :class:`SkippedCounter` (a Spark accumulator) when one is passed to :func:`read_warcs`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator, Sequence
 
+from pyspark.accumulators import Accumulator, AccumulatorParam
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import (
     BinaryType,
@@ -30,7 +34,7 @@ from pyspark.sql.types import (
 from ... import batch
 from .worker import PYTHON_SCHEMES, WarcRow, scheme_of, warc_rows
 
-__all__ = ["OPENERS", "WARC_SCHEMA", "read_warcs"]
+__all__ = ["OPENERS", "WARC_SCHEMA", "SkippedCounter", "read_warcs"]
 
 OPENERS = ("auto", "python", "spark")
 
@@ -68,20 +72,64 @@ def _arrow_batches(rows: Iterator[WarcRow]):
         yield pa.RecordBatch.from_pylist(chunk, schema=schema)
 
 
-def _read_paths(max_bytes: int):
+class _MaxPerFile(AccumulatorParam):
+    """WARC path → skipped records, merged by taking the larger count: a file re-read (a retried task, a second action
+    on the same DataFrame) gives the same count again instead of adding to it."""
+
+    def zero(self, value: dict[str, int]) -> dict[str, int]:
+        return {}
+
+    def addInPlace(self, value1: dict[str, int], value2: dict[str, int]) -> dict[str, int]:
+        for path, n in value2.items():
+            value1[path] = max(n, value1.get(path, 0))
+        return value1
+
+
+class SkippedCounter:
+    """Records :func:`read_warcs` skipped, per WARC file, as ``bpdetect extract`` counts them (read after an action)."""
+
+    def __init__(self, spark: SparkSession) -> None:
+        self.accumulator: Accumulator[dict[str, int]] = spark.sparkContext.accumulator({}, _MaxPerFile())
+
+    @property
+    def by_file(self) -> dict[str, int]:
+        """Skipped records per WARC file (its ``warc_path``) read so far, for the files that had any."""
+        return dict(self.accumulator.value)
+
+    @property
+    def total(self) -> int:
+        """Skipped records of all WARC files read so far."""
+        return sum(self.accumulator.value.values())
+
+
+def _counted_rows(path: str, skipped: Accumulator | None, **kw) -> Iterator[WarcRow]:
+    """warc_rows(path, **kw), adding the file's skipped count to ``skipped`` once it has been read to the end."""
+    count = 0
+
+    def skip(_item: object) -> None:
+        nonlocal count
+        count += 1
+
+    yield from warc_rows(path, on_skipped=skip, **kw)
+    if skipped is not None and count:
+        skipped.add({path: count})
+
+
+def _read_paths(max_bytes: int, skipped: Accumulator | None):
     def read(batches):
         for b in batches:
             for path in b.column(0).to_pylist():
-                yield from _arrow_batches(warc_rows(path, max_bytes=max_bytes))
+                yield from _arrow_batches(_counted_rows(path, skipped, max_bytes=max_bytes))
 
     return read
 
 
-def _read_contents(max_bytes: int):
+def _read_contents(max_bytes: int, skipped: Accumulator | None):
     def read(batches):
         for b in batches:
             for path, content in zip(b.column(0).to_pylist(), b.column(1).to_pylist(), strict=True):
-                yield from _arrow_batches(warc_rows(path, max_bytes=max_bytes, stream=io.BytesIO(content)))
+                rows = _counted_rows(path, skipped, max_bytes=max_bytes, stream=io.BytesIO(content))
+                yield from _arrow_batches(rows)
 
     return read
 
@@ -112,12 +160,18 @@ def _spark_side(spark: SparkSession, paths: Sequence[str]) -> tuple[list[str], l
 
 
 def read_warcs(
-    spark: SparkSession, paths: Sequence[str], *, opener: str = "auto", max_bytes: int = batch.MAX_BYTES
+    spark: SparkSession,
+    paths: Sequence[str],
+    *,
+    opener: str = "auto",
+    max_bytes: int = batch.MAX_BYTES,
+    skipped: SkippedCounter | None = None,
 ) -> DataFrame:
     """The HTML responses of the WARC files at ``paths`` as rows of WARC_SCHEMA, in file order within each file.
 
     Records are chosen as by ``bpdetect extract`` (2xx HTML responses and resources; requests, metadata, images and
     redirects left out), and a record or file that cannot be read gives an error row instead of failing the task.
+    ``skipped`` counts the records left out that ``bpdetect extract`` counts as skipped, per file, as the rows are read.
     """
     if opener not in OPENERS:
         raise ValueError(f"opener must be one of {', '.join(OPENERS)}, not {opener!r}")
@@ -126,15 +180,16 @@ def read_warcs(
         opener = "python" if all(scheme_of(p) in PYTHON_SCHEMES for p in paths) else "spark"
     if not paths:
         return spark.createDataFrame([], WARC_SCHEMA)
+    acc = skipped.accumulator if skipped is not None else None  # the closures carry the accumulator alone
     if opener == "python":
         # One partition per path (parallelize slices exactly), so one task reads one WARC file.
         listed = spark.createDataFrame(spark.sparkContext.parallelize([(p,) for p in paths], len(paths)), "path string")
-        return listed.mapInArrow(_read_paths(max_bytes), WARC_SCHEMA)
+        return listed.mapInArrow(_read_paths(max_bytes, acc), WARC_SCHEMA)
     readable, errors = _spark_side(spark, paths)
     frames = [spark.createDataFrame(errors, WARC_SCHEMA)] if errors else []
     if readable:
         files = spark.read.format("binaryFile").load(readable).select("path", "content")
-        frames.append(files.mapInArrow(_read_contents(max_bytes), WARC_SCHEMA))
+        frames.append(files.mapInArrow(_read_contents(max_bytes, acc), WARC_SCHEMA))
     out = frames[0]
     for frame in frames[1:]:
         out = out.unionByName(frame)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urlsplit
@@ -244,10 +244,16 @@ def _record_id(item: Item, rec: Any) -> str | None:
     return rec.rec_headers.get_header("WARC-Record-ID") or item.source.rpartition("#")[2]
 
 
-def warc_rows(path: str, *, max_bytes: int = batch.MAX_BYTES, stream: IO[bytes] | None = None) -> Iterator[WarcRow]:
+def warc_rows(
+    path: str,
+    *,
+    max_bytes: int = batch.MAX_BYTES,
+    stream: IO[bytes] | None = None,
+    on_skipped: Callable[[Item], None] | None = None,
+) -> Iterator[WarcRow]:
     """The HTML responses of one WARC file (read from ``stream``, else opened with :func:`open_warc`) as rows, and an
     error row for each record or file that cannot be read; other records (non-HTML, non-2xx) are left out, as in
-    ``bpdetect extract``. Never raises for bad input."""
+    ``bpdetect extract``, and each one it counts as skipped is passed to ``on_skipped``. Never raises for bad input."""
     position = 0
 
     def row(**kw: Any) -> WarcRow:
@@ -269,6 +275,8 @@ def warc_rows(path: str, *, max_bytes: int = batch.MAX_BYTES, stream: IO[bytes] 
         for item, rec in batch.iter_warc_stream(fh, path, max_bytes=max_bytes):
             payload = item.payload
             if isinstance(payload, Skipped):
+                if on_skipped is not None:
+                    on_skipped(item)
                 continue
             rid = _record_id(item, rec)
             common = {"record_id": rid, "url": item.url, "http_headers": _headers(rec) if rid else None}
