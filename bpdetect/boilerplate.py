@@ -315,16 +315,17 @@ def boilerplate_rule(text: str, *, text_rules: bool = True) -> str | None:
                     return name
     if not text_rules:
         return None
-    if n <= PROMO_MAX_CHARS:
-        low = text.lower()
-        if any(w in low for w in _CREDIT_WORDS) and len(text.split()) <= CAPTION_MAX_WORDS:
-            m = _TRAILING_CREDIT.search(text.rstrip())
-            if m is not None and m.end() == len(text.rstrip()) and m.start() > 0:
-                return "captioned credit"
-        if len(text.split()) <= RECIPE_FIELD_MAX_WORDS and _RECIPE_FIELD.match(text):
-            return "recipe field"
     low = text.lower()
-    if _PITCH_TRIGGERS.search(low) and _PITCH_RE.search(low) and len(text.split()) <= PITCH_MAX_WORDS:
+    words = len(text.split())
+    if n <= PROMO_MAX_CHARS:
+        if words <= CAPTION_MAX_WORDS and any(w in low for w in _CREDIT_WORDS):
+            body = text.rstrip()
+            m = _TRAILING_CREDIT.search(body)
+            if m is not None and m.end() == len(body) and m.start() > 0:
+                return "captioned credit"
+        if words <= RECIPE_FIELD_MAX_WORDS and _RECIPE_FIELD.match(text):
+            return "recipe field"
+    if _PITCH_TRIGGERS.search(low) and _PITCH_RE.search(low) and words <= PITCH_MAX_WORDS:
         return "pitch"
     return None
 
