@@ -50,7 +50,10 @@ def check(root: Path, kind: str, cache: Path | None, jobs: int = 1) -> dict:
         raise SystemExit(f"{kind}: {len(pages)} pages segmented but {len(st.page_gold_tokens)} labeled")
     val_pages = np.concatenate([bs.page_val for bs in sets])
     bundle = Detector.default().bundle(kind)
-    prob = bundle.classifier.predict_proba(st.X, doc=st.doc, chars=st.chars)[:, 1]
+    if bundle.lexicon is not None and st.texts is None:
+        raise SystemExit("the model has a lexical stage, but the cached blocks carry no texts: use a fresh --cache")
+    X = st.X if bundle.lexicon is None else bundle.design(st.X, st.texts)
+    prob = bundle.classifier.predict_proba(X, doc=st.doc, chars=st.chars)[:, 1]
     kept = prob >= bundle.threshold
     ruled = np.zeros(len(kept), dtype=bool)
     names: Counter[str] = Counter()

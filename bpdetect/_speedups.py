@@ -13,7 +13,7 @@ from types import ModuleType
 __all__ = ["MODULES", "PURE_PYTHON", "load", "status"]
 
 # The compiled modules bpdetect knows of (each is optional).
-MODULES: tuple[str, ...] = ("_cwalk", "_ctrees", "_cfeatures")
+MODULES: tuple[str, ...] = ("_cwalk", "_ctrees", "_cfeatures", "_clexicon")
 PURE_PYTHON = os.environ.get("BPDETECT_PURE_PYTHON", "").strip().lower() not in ("", "0", "false", "no")
 
 

@@ -271,6 +271,12 @@ def model_info(
     typer.echo(f"input:      {meta.get('input')}")
     typer.echo(f"threshold:  {meta.get('threshold')}  presets: {meta.get('presets')}")
     typer.echo(f"features:   schema v{meta.get('feature_schema_version')}, {len(meta.get('feature_names', []))}")
+    lex = meta.get("lexicon")
+    if isinstance(lex, dict):
+        typer.echo(
+            f"lexical:    {lex.get('feature')}: word {lex.get('word_ngrams')}-grams, "
+            f"char {lex.get('char_ngrams')}-grams, {lex.get('buckets')} buckets each"
+        )
     typer.echo(f"versions:   {meta.get('versions')}")
     typer.echo(f"created:    {meta.get('created')}  sha256: {str(meta.get('sha256'))[:16]}…")
     typer.echo(f"training:   {tr.get('pages')} pages, {tr.get('blocks')} blocks, {tr.get('seconds')} s")

@@ -107,17 +107,18 @@ def feature_importance(bundle: ModelBundle) -> np.ndarray:
     a future scikit-learn that renames them) just gets schema order in the report.
     """
     clf = bundle.classifier
+    n = len(bundle.feature_names)
     if isinstance(clf, RuntimeClassifier):  # an .npz model keeps its split gains in its node arrays
         gains = clf.feature_gains()
-        return gains if len(gains) == len(FEATURE_NAMES) else np.zeros(len(FEATURE_NAMES))
-    gains = np.zeros(len(FEATURE_NAMES))
+        return gains if len(gains) == n else np.zeros(n)
+    gains = np.zeros(n)
     for stage in (getattr(clf, "stage1_", None), getattr(clf, "stage2_", None)):
         for iteration in getattr(stage, "_predictors", None) or ():
             for predictor in iteration:
                 nodes = getattr(predictor, "nodes", None)
                 if nodes is None:
                     continue
-                split = ~nodes["is_leaf"].astype(bool) & (nodes["feature_idx"] < len(FEATURE_NAMES))
+                split = ~nodes["is_leaf"].astype(bool) & (nodes["feature_idx"] < n)
                 np.add.at(gains, nodes["feature_idx"][split].astype(np.int64), nodes["gain"][split])
     return gains
 
@@ -161,15 +162,17 @@ def informative_order(X: np.ndarray, gains: np.ndarray) -> np.ndarray:
     return np.argsort(-rank, axis=1, kind="stable")
 
 
-def _feature_table(row: np.ndarray, order: np.ndarray, medians: np.ndarray, by_gain: bool) -> str:
+def _feature_table(
+    row: np.ndarray, order: np.ndarray, medians: np.ndarray, by_gain: bool, names: Sequence[str] = FEATURE_NAMES
+) -> str:
     """The popover of one block: its values of the most informative features, next to the page's medians."""
     rows = "".join(
-        f"<tr><th>{_esc(FEATURE_NAMES[j])}</th><td>{_fmt(float(row[j]))}</td><td>{_fmt(float(medians[j]))}</td></tr>"
+        f"<tr><th>{_esc(names[j])}</th><td>{_fmt(float(row[j]))}</td><td>{_fmt(float(medians[j]))}</td></tr>"
         for j in order[:FEATURES_SHOWN].tolist()
     )
     why = "model split gain × how unusual the value is on this page" if by_gain else "how unusual the value is"
     return (
-        f'<div class="features" role="tooltip"><p>Top {min(FEATURES_SHOWN, len(order))} of {len(FEATURE_NAMES)} '
+        f'<div class="features" role="tooltip"><p>Top {min(FEATURES_SHOWN, len(order))} of {len(names)} '
         f"features ({why})</p><table><tr><th>feature</th><td>value</td><td>page median</td></tr>{rows}</table></div>"
     )
 
@@ -195,6 +198,9 @@ def _blocks_html(extraction: Extraction, bundle: ModelBundle) -> str:
     blocks = extraction.blocks
     page = [sb.block for sb in blocks]
     X = featurize(page)
+    if bundle.lexicon is not None:
+        X = bundle.design(X, [b.text for b in page])
+    names = bundle.feature_names
     gains = feature_importance(bundle)
     order = informative_order(X, gains)
     medians = np.median(X, axis=0)
@@ -203,7 +209,7 @@ def _blocks_html(extraction: Extraction, bundle: ModelBundle) -> str:
     return "".join(
         _block_html(
             sb,
-            _feature_table(X[i], order[i], medians, by_gain),
+            _feature_table(X[i], order[i], medians, by_gain, names),
             None if sb.is_content or sb.score < thr else rule_at(page, i, text_rules=text_rules),
         )
         for i, sb in enumerate(blocks)

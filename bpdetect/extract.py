@@ -124,10 +124,13 @@ class Detector:
             if not idx:
                 continue
             sizes = [len(docs[i].blocks) for i in idx]
+            bundle = self.bundle(kind)
             X = featurize_many([docs[i].blocks for i in idx])  # one batch of numpy work for all the pages
+            if bundle.lexicon is not None:
+                X = bundle.design(X, [b.text for i in idx for b in docs[i].blocks])
             doc_ids = np.repeat(np.arange(len(idx)), sizes)
             chars = np.fromiter((b.n_chars for i in idx for b in docs[i].blocks), dtype=np.float64, count=len(X))
-            p = self.bundle(kind).classifier.predict_proba(X, doc=doc_ids, chars=chars)[:, 1]
+            p = bundle.classifier.predict_proba(X, doc=doc_ids, chars=chars)[:, 1]
             offsets = np.cumsum([0, *sizes])
             for j, i in enumerate(idx):
                 out[i] = p[offsets[j] : offsets[j + 1]]

@@ -31,6 +31,7 @@ __all__ = [
     "context_features",
     "doc_starts",
     "fit_bin_edges",
+    "fold_of",
     "quantize",
     "stage_arrays",
 ]
@@ -220,7 +221,7 @@ def _code_split(edges: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarra
 _FastStages = RuntimeClassifier | tuple[_BinnedStage, _BinnedStage | None, bool] | tuple[()]
 
 
-def _fold_of(groups: Sequence[object], n_folds: int) -> np.ndarray:
+def fold_of(groups: Sequence[object], n_folds: int) -> np.ndarray:
     """Deterministic fold for each row from a stable hash of its group (site), so a site stays in one fold."""
     cache: dict[object, int] = {}
     out = np.empty(len(groups), dtype=np.int64)
@@ -311,7 +312,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         starts = doc_starts(doc, n)
         chars = np.ones(n) if chars is None else np.asarray(chars)
         sites = site if site is not None else (doc if doc is not None else np.zeros(n))
-        folds = _fold_of(list(sites), self.context_folds)
+        folds = fold_of(list(sites), self.context_folds)
         oof = np.zeros(n)
         for k in range(self.context_folds):
             test = folds == k

@@ -14,6 +14,7 @@ import io
 import json
 import platform
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ import numpy as np
 
 from ._version import __version__
 from .features import FEATURE_NAMES, FEATURE_SCHEMA_VERSION
+from .lexicon import Lexicon
 from .runtime import CONTEXT_FEATURE_NAMES, RuntimeClassifier
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -77,6 +79,18 @@ class ModelBundle:
     threshold: float = 0.5
     presets: dict[str, float] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    lexicon: Lexicon | None = None  # the lexical stage, whose logit is the classifier's last feature column
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Names of the classifier's input columns: the block features, then the lexical logit if any."""
+        return [*FEATURE_NAMES, *([self.lexicon.params()["feature"]] if self.lexicon is not None else [])]
+
+    def design(self, X: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """The classifier's input: block features, plus the lexical logit column when the model has that stage."""
+        if self.lexicon is None:
+            return X
+        return np.hstack([X, self.lexicon.logit(texts)[:, None]])
 
     def threshold_for(self, value: float | str | None) -> float:
         """A numeric threshold from a number, a preset name ("precision", "balanced", "recall") or None."""
@@ -130,7 +144,9 @@ def library_versions(*, sklearn: bool = True) -> dict[str, str]:
 
 
 # Sidecar keys that describe one container only (dropped when the other is written).
-_NPZ_KEYS = ("context_feature_names", "trees", "converted_from")
+_NPZ_KEYS = ("context_feature_names", "trees", "converted_from", "lexicon")
+# Array members of the lexical stage in an .npz model: name -> (dtype, ndim).
+_LEXICON_KEYS = {"lexicon_coef": ("<f4", 1), "lexicon_intercept": ("<f8", 1)}
 
 
 def save_model(bundle: ModelBundle, path: str | Path) -> Path:
@@ -145,9 +161,15 @@ def save_model(bundle: ModelBundle, path: str | Path) -> Path:
     container = container_of(path)
     meta = {k: v for k, v in bundle.metadata.items() if container == "npz" or k not in _NPZ_KEYS}
     tmp = path.with_name(path.name + ".tmp")
+    meta.pop("lexicon", None)
     if container == "npz":
         runtime = clf if isinstance(clf, RuntimeClassifier) else clf.to_runtime()
-        tmp.write_bytes(_npz_bytes(runtime.arrays()))
+        arrays = runtime.arrays()
+        if bundle.lexicon is not None:
+            arrays["lexicon_coef"] = bundle.lexicon.coef.astype("<f4")
+            arrays["lexicon_intercept"] = np.array([bundle.lexicon.intercept], dtype="<f8")
+            meta["lexicon"] = bundle.lexicon.params()
+        tmp.write_bytes(_npz_bytes(arrays))
         meta["context_feature_names"] = list(CONTEXT_FEATURE_NAMES) if runtime.stage2 is not None else []
         meta["trees"] = {
             "stage1": runtime.stage1.n_trees,
@@ -162,6 +184,8 @@ def save_model(bundle: ModelBundle, path: str | Path) -> Path:
     else:
         if isinstance(clf, RuntimeClassifier):
             raise ModelError(f"{path}: a skops file needs a scikit-learn BlockClassifier; save node arrays as .npz")
+        if bundle.lexicon is not None:
+            raise ModelError(f"{path}: a model with a lexical stage is saved as .npz only")
         import skops.io as sio
 
         stages: dict[str, Any] = {"stage1": clf.stage1_, "bin_edges": list(clf.bin_edges_)}
@@ -284,9 +308,14 @@ def load_model(path: str | Path, *, allow_version_mismatch: bool = False) -> Mod
         raise ModelError(f"model file not found: {path}")
     if path.stat().st_size != meta.get("size") or _sha256(path) != meta.get("sha256"):
         raise ModelError(f"model file {path} does not match its sidecar's size/SHA-256: truncated or modified")
-    clf = _load_npz(path) if container == "npz" else _load_skops(path, meta)
+    lexicon = None
+    if container == "npz":
+        clf, lexicon = _load_npz(path, meta.get("lexicon"))
+    else:
+        clf = _load_skops(path, meta)
     return ModelBundle(
         classifier=clf,
+        lexicon=lexicon,
         input=str(meta.get("input", "html")),
         threshold=float(meta.get("threshold", 0.5)),
         presets={k: float(v) for k, v in (meta.get("presets") or {}).items()},
@@ -294,14 +323,19 @@ def load_model(path: str | Path, *, allow_version_mismatch: bool = False) -> Mod
     )
 
 
-def _load_npz(path: Path) -> RuntimeClassifier:
-    """The classifier of an .npz model: member names, dtypes and sizes checked from the headers, then the trees."""
+def _load_npz(path: Path, lexicon_params: Any = None) -> tuple[RuntimeClassifier, Lexicon | None]:
+    """The classifier (and lexical stage) of an .npz model: member names, dtypes and sizes checked, then the trees.
+
+    ``lexicon_params`` is what the sidecar says of the lexical stage (None: the model has none).
+    """
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             names = [i.filename for i in infos]
             keys = [n[:-4] for n in names if n.endswith(".npy")]
             expected = RuntimeClassifier.key_dtypes("stage2_threshold" in keys)
+            if lexicon_params is not None:
+                expected = {**expected, **_LEXICON_KEYS}
             if len(keys) != len(names) or sorted(keys) != sorted(expected):
                 raise ModelError(f"model file {path} holds arrays {sorted(names)}, not those of a bpdetect model")
             if sum(i.file_size for i in infos) > _MAX_MEMBER_BYTES:
@@ -315,13 +349,23 @@ def _load_npz(path: Path) -> RuntimeClassifier:
         raise
     except Exception as exc:  # zipfile, zlib, struct and numpy raise many types on corrupt archives
         raise ModelError(f"model file {path} is not a readable bpdetect .npz model: {exc}") from exc
+    lexicon = None
+    if lexicon_params is not None:
+        if not isinstance(lexicon_params, dict) or len(arrays["lexicon_intercept"]) != 1:
+            raise ModelError(f"model file {path}: its lexical stage is malformed")
+        try:
+            coef, intercept = arrays.pop("lexicon_coef"), arrays.pop("lexicon_intercept")[0]
+            lexicon = Lexicon.from_params(lexicon_params, coef, intercept)
+        except ValueError as exc:
+            raise ModelError(f"model file {path}: {exc}") from exc
     try:
         clf = RuntimeClassifier.from_arrays(arrays)
     except ValueError as exc:
         raise ModelError(f"model file {path} holds malformed trees: {exc}") from exc
-    if clf.n_features_in_ != len(FEATURE_NAMES):
-        raise ModelError(f"model file {path} reads {clf.n_features_in_} features, not {len(FEATURE_NAMES)}")
-    return clf
+    n_features = len(FEATURE_NAMES) + (lexicon is not None)
+    if clf.n_features_in_ != n_features:
+        raise ModelError(f"model file {path} reads {clf.n_features_in_} features, not {n_features}")
+    return clf, lexicon
 
 
 def _check_member(fh: Any, info: zipfile.ZipInfo, dtype: str, ndim: int) -> None:

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bpdetect.cli import app
+from bpdetect.segment import segment_text
 from training.corpora import iter_pages, list_corpora
 from training.dataset import build_corpus
 from training.labeled_dumps import read_labeled_dump, write_corpus
@@ -154,3 +155,15 @@ def test_line_weight_tokens_apply_to_labeled_pages_only(dump_corpus: Path) -> No
         assert np.allclose(more.weight[rows], tokens / tokens.sum())  # still one page's worth in all
     short = on_dumps & (more.n_tokens <= 3)
     assert (more.weight[short] > base.weight[short]).all()  # each short line weighs more
+
+
+def test_block_texts_survive_the_label_cache(dump_corpus: Path, tmp_path: Path) -> None:
+    fresh = build_corpus(dump_corpus, "my-dumps", "text", cache_dir=tmp_path / "cache")
+    cached = build_corpus(dump_corpus, "my-dumps", "text", cache_dir=tmp_path / "cache")
+    docs = [segment_text((DUMPS / f"{s}.txt").read_text("utf-8")) for s in sorted(TRICKY)]
+    assert fresh.texts is not None and fresh.texts.dtype == object
+    assert list(fresh.texts) == [b.text for d in docs for b in d.blocks]  # every block's text, in page order
+    assert list(cached.texts) == list(fresh.texts)
+    half = np.arange(fresh.n_pages) < 2
+    assert list(fresh.subset(half).texts) == list(fresh.texts[half[fresh.page]])
+    assert stack([fresh]).texts.tolist() == list(fresh.texts)

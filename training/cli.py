@@ -73,6 +73,7 @@ def run_train(
     seed: int = 0,
     corpus_weights: dict[str, float] | None = None,
     exact_pseudo_tokens: float | None = None,
+    lexical: bool = False,
 ) -> None:
     """Build labeled blocks (with a progress bar), train, print a summary table and save the model."""
     from .dataset import load_blocksets
@@ -101,6 +102,7 @@ def run_train(
         seed=seed,
         corpus_weights=corpus_weights,
         exact_pseudo_tokens=exact_pseudo_tokens,
+        lexical=lexical,
     )
     side = save_model(result.bundle, out)
     val = result.validation
@@ -180,6 +182,9 @@ def register(app: typer.Typer) -> None:
             float | None,
             typer.Option(help="Pseudo-tokens added to each line of pages with exact line labels (labeled dumps)."),
         ] = None,
+        lexical: Annotated[
+            bool, typer.Option("--lexical", help="Add the lexical stage (hashed word/char n-grams; .npz models).")
+        ] = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log skipped pages.")] = False,
     ) -> None:
         """Train a model on labeled pages and save it with its metadata."""
@@ -197,6 +202,7 @@ def register(app: typer.Typer) -> None:
                 seed=seed,
                 corpus_weights=weights,
                 exact_pseudo_tokens=line_weight_tokens,
+                lexical=lexical,
             )
         except (FileNotFoundError, ValueError) as exc:
             raise _fail(str(exc)) from exc

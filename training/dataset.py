@@ -50,6 +50,8 @@ class BlockSet:
     page_headline: np.ndarray | None = None
     # True for pages whose line labels came from the labeler (index ``line_labels``): label policies leave them be.
     page_exact: np.ndarray | None = None
+    # Each block's text (object array of str), for a model's lexical stage; None in caches written before it.
+    texts: np.ndarray | None = None
 
     def subset(self, pages: np.ndarray) -> BlockSet:
         """Only the given pages (boolean mask over pages), renumbered."""
@@ -71,6 +73,7 @@ class BlockSet:
             page_reach=self.page_reach[pages],
             page_headline=None if self.page_headline is None else self.page_headline[pages],
             page_exact=None if self.page_exact is None else self.page_exact[pages],
+            texts=None if self.texts is None else self.texts[keep_rows],
         )
 
     def headline_rows(self) -> np.ndarray:
@@ -191,7 +194,7 @@ def _page_rows(page: Page, input_kind: str) -> tuple | None:
     head = -1 if headline is None else headline
     return (
         X, al.overlap, al.n_tokens, al.n_matched, chars, page.id, page.group, al.n_gold_tokens, reach, head,
-        exact_page,
+        exact_page, [b.text for b in doc.blocks],
     )
 
 
@@ -247,7 +250,10 @@ def build_corpus(
         cache = Path(cache_dir) / f"{corpus}-{input_kind}-{_cache_key(root, corpus, input_kind)}.npz"
         if cache.is_file():
             with np.load(cache, allow_pickle=False) as z:
-                bs = BlockSet(corpus=corpus, input=input_kind, **{k: z[k] for k in z.files})
+                arrays = {k: z[k] for k in z.files}
+            if "text_blob" in arrays:
+                arrays["texts"] = _unpack_texts(arrays.pop("text_blob"), arrays.pop("text_ends"))
+            bs = BlockSet(corpus=corpus, input=input_kind, **arrays)
             if progress:
                 progress(bs.n_pages)
             return bs
@@ -293,14 +299,39 @@ def build_corpus(
             page_reach=np.array([r[8] for r in rows], dtype=np.float64),
             page_headline=np.array([r[9] for r in rows], dtype=np.int64),
             page_exact=np.array([r[10] for r in rows], dtype=bool),
+            texts=_object_array([t for r in rows for t in r[11]]),
         )
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_name(cache.name + ".tmp.npz")
-        arrays = {k: getattr(bs, k) for k in BlockSet.__dataclass_fields__ if k not in ("corpus", "input")}
+        skip = ("corpus", "input", "texts")
+        arrays = {k: getattr(bs, k) for k in BlockSet.__dataclass_fields__ if k not in skip}
+        if bs.texts is not None:  # strings as one UTF-8 blob and end offsets: no pickled objects in the cache
+            arrays["text_blob"], arrays["text_ends"] = _pack_texts(bs.texts)
         np.savez(tmp, **{k: v for k, v in arrays.items() if v is not None})
         tmp.replace(cache)
     return bs
+
+
+def _object_array(items: Sequence[str]) -> np.ndarray:
+    """A 1-D object array of the given strings (np.array would make a fixed-width, padded unicode array)."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def _pack_texts(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Strings as (UTF-8 bytes of them all, end offset of each) for a pickle-free cache file."""
+    encoded = [t.encode("utf-8") for t in texts]
+    ends = np.cumsum([len(e) for e in encoded], dtype=np.int64)
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), ends
+
+
+def _unpack_texts(blob: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The strings that ``_pack_texts`` packed."""
+    raw = blob.tobytes()
+    starts = np.concatenate([[0], ends[:-1]]).tolist()
+    return _object_array([raw[a:b].decode("utf-8") for a, b in zip(starts, ends.tolist(), strict=True)])
 
 
 def load_blocksets(

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from bpdetect.features import FEATURE_NAMES
-from bpdetect.model import BlockClassifier
+from bpdetect.lexicon import fit_out_of_fold
+from bpdetect.model import BlockClassifier, fold_of
 from bpdetect.persist import ModelBundle
 
 from .align import DEFAULT_THRESHOLD
@@ -78,6 +79,7 @@ class Stacked:
     n_matched: np.ndarray
     page_gold_tokens: np.ndarray
     page_corpus: np.ndarray
+    texts: np.ndarray | None = None  # every block's text (object array), when all the BlockSets carry them
 
 
 def meta_line_mask(X: np.ndarray, policy: LabelPolicy = META_LINE_POLICY) -> np.ndarray:
@@ -151,6 +153,7 @@ def stack(
         n_matched=np.concatenate([p[0].n_matched for p in parts]),
         page_gold_tokens=np.concatenate([p[0].page_gold_tokens for p in parts]),
         page_corpus=np.concatenate([np.full(p[0].n_pages, p[0].corpus) for p in parts]),
+        texts=None if any(p[0].texts is None for p in parts) else np.concatenate([p[0].texts for p in parts]),
     )
 
 
@@ -218,13 +221,15 @@ def train_model(
     seed: int = SEED,
     corpus_weights: Mapping[str, float] | None = None,
     exact_pseudo_tokens: float | None = None,
+    lexical: bool = False,
 ) -> TrainResult:
     """Fit on the training pages, tune thresholds on the validation pages, and return the bundle.
 
     With ``label_policy`` the input kind's LABEL_POLICIES relabel matching training blocks as clutter and its
     BLOCK_PSEUDO_TOKENS give every block a weight of its own. ``seed`` seeds the boosting and the sample of short
     blocks (a fixed seed gives the same model on the same data). ``corpus_weights`` multiplies the training weight
-    of every page of the named corpora (default 1: each page weighs as much as any other page).
+    of every page of the named corpora (default 1: each page weighs as much as any other page). ``lexical`` adds the
+    lexical stage (bpdetect.lexicon): its out-of-fold logit is one more feature, and the bundle carries its weights.
     """
     t0 = time.perf_counter()
     train_sets = []
@@ -248,13 +253,22 @@ def train_model(
         if not w > 0:
             raise ValueError(f"corpus weight of {corpus} must be > 0, got {w}")
         weight = np.where(tr.page_corpus[tr.doc] == corpus, weight * w, weight)
-    clf.fit(tr.X, tr.y, sample_weight=weight, doc=tr.doc, site=tr.site, chars=tr.chars, fit_rows=fit_rows)
+    X_train = tr.X
+    lexicon = None
+    if lexical:
+        if tr.texts is None:
+            raise ValueError("the lexical stage needs block texts: rebuild the label cache (--cache) with this version")
+        folds = fold_of(list(tr.site), clf.context_folds)
+        lexicon, oof = fit_out_of_fold(tr.texts, tr.y, weight / weight[fit_rows].mean(), folds, rows=fit_rows)
+        X_train = np.hstack([tr.X, oof[:, None]])
+    clf.fit(X_train, tr.y, sample_weight=weight, doc=tr.doc, site=tr.site, chars=tr.chars, fit_rows=fit_rows)
     threshold = 0.5
     presets: dict[str, float] = {}
     validation: dict[str, Any] = {}
     if val_sets:
         va = stack(val_sets)
-        prob = clf.predict_proba(va.X, doc=va.doc, chars=va.chars)[:, 1]
+        X_val = va.X if lexicon is None else np.hstack([va.X, lexicon.logit(va.texts)[:, None]])
+        prob = clf.predict_proba(X_val, doc=va.doc, chars=va.chars)[:, 1]
         curves = fbeta_by_threshold(prob, va, list(PRESET_BETAS.values()))
         for name, beta in PRESET_BETAS.items():
             presets[name] = float(THRESHOLD_GRID[int(np.argmax(curves[beta]))])
@@ -296,6 +310,7 @@ def train_model(
         input=input_kind,
         threshold=threshold,
         presets=presets,
+        lexicon=lexicon,
         metadata={
             "training": {
                 "corpora": corpora_meta,
