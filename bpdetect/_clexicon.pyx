@@ -8,12 +8,17 @@ by U+001F) into ``buckets`` columns; character n-grams are offset by ``buckets``
 columns in the same order (tests/test_lexicon.py compares them).
 """
 
-from cpython.unicode cimport Py_UNICODE_ISALNUM, Py_UNICODE_ISSPACE
+from cpython.unicode cimport Py_UNICODE_ISALNUM, Py_UNICODE_ISSPACE, PyUnicode_READ
 from libc.stdint cimport int32_t, int64_t, uint32_t
 from libc.math cimport sqrt
 from libc.stdlib cimport free, realloc
 
 import numpy as np
+
+
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object o)
+    void *PyUnicode_DATA(object o)
 
 cdef uint32_t FNV_OFFSET = 2166136261U
 cdef uint32_t FNV_PRIME = 16777619U
@@ -54,6 +59,8 @@ def hash_ngrams(list texts, Py_ssize_t buckets, int wmin, int wmax, int cmin, in
     cdef Py_ssize_t row, i, j, k, n, L, start, nw, pos, m
     cdef str t
     cdef Py_UCS4 c
+    cdef int kind
+    cdef void *data
     cdef uint32_t h
     cdef Py_ssize_t *ws = NULL
     cdef Py_ssize_t *we = NULL
@@ -63,6 +70,8 @@ def hash_ngrams(list texts, Py_ssize_t buckets, int wmin, int wmax, int cmin, in
         for row in range(len(texts)):
             t = (<str> texts[row]).lower()
             L = len(t)
+            kind = PyUnicode_KIND(t)
+            data = PyUnicode_DATA(t)
             # Word runs: start and end offsets.
             if L + 1 > wcap:
                 wcap = L + 1
@@ -77,9 +86,9 @@ def hash_ngrams(list texts, Py_ssize_t buckets, int wmin, int wmax, int cmin, in
             nw = 0
             i = 0
             while i < L:
-                if _is_word(t[i]):
+                if _is_word(PyUnicode_READ(kind, data, i)):
                     start = i
-                    while i < L and _is_word(t[i]):
+                    while i < L and _is_word(PyUnicode_READ(kind, data, i)):
                         i += 1
                     ws[nw] = start
                     we[nw] = i
@@ -93,24 +102,24 @@ def hash_ngrams(list texts, Py_ssize_t buckets, int wmin, int wmax, int cmin, in
                         if k > j:
                             h = (h ^ SEP) * FNV_PRIME
                         for pos in range(ws[k], we[k]):
-                            h = (h ^ <uint32_t> t[pos]) * FNV_PRIME
+                            h = (h ^ <uint32_t> PyUnicode_READ(kind, data, pos)) * FNV_PRIME
                     _push(&b, <int32_t> (h % <uint32_t> buckets))
             if cmin > 0:
                 # Whitespace tokens, each padded with one space on both sides (virtual: positions -1 and m).
                 i = 0
                 while i < L:
-                    if Py_UNICODE_ISSPACE(t[i]):
+                    if Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)):
                         i += 1
                         continue
                     start = i
-                    while i < L and not Py_UNICODE_ISSPACE(t[i]):
+                    while i < L and not Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)):
                         i += 1
                     m = i - start
                     for n in range(cmin, cmax + 1):
                         for j in range(-1, m + 2 - n):
                             h = FNV_OFFSET
                             for pos in range(j, j + n):
-                                c = u' ' if pos < 0 or pos >= m else t[start + pos]
+                                c = u' ' if pos < 0 or pos >= m else PyUnicode_READ(kind, data, start + pos)
                                 h = (h ^ <uint32_t> c) * FNV_PRIME
                             _push(&b, <int32_t> (buckets + h % <uint32_t> buckets))
             ptr[row + 1] = b.n

@@ -41,7 +41,7 @@ _CLEXICON = _load_speedup("_clexicon")
 LOGIT_CLIP = 12.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq=False: hashed and compared by identity (it holds an array)
 class Lexicon:
     """Hashed n-gram weights and intercept of a fitted logistic regression; ``logit(texts)`` is the feature."""
 

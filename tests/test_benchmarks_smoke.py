@@ -191,3 +191,18 @@ def test_rules_benchmark_on_sample(capsys) -> None:
     assert all(0.0 <= f <= 1.0 for f in r["f1"])
     assert rules.main(["--root", str(SAMPLE.parent), "--kinds", "html", "--jobs", "1"]) == 0
     assert "html:" in capsys.readouterr().out
+
+
+def test_text_speed_benchmark_times_every_model(tmp_path, capsys) -> None:
+    import text_speed
+
+    if not quality.default_model_exists("text"):
+        pytest.skip("no shipped text model")
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Menu\nHarbour footbridge reopens\n" + "\n".join(ARTICLE) + "\n", encoding="utf-8")
+    best = text_speed.time_rounds([None, None], text_speed.load_dumps([folder]), 2)
+    assert len(best) == 2 and all(0 < s < 60 for s in best)
+    assert text_speed.main(["--dumps", str(folder), "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "1 dumps" in out and "shipped text model" in out

@@ -20,6 +20,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from bpdetect import _speedups
 from bpdetect import runtime as runtime_module
 from bpdetect.features import featurize
+from bpdetect.lexicon import Lexicon
 from bpdetect.model import BlockClassifier, _code_split, _float32_at_most, quantize, stage_arrays
 from bpdetect.persist import load_model
 from bpdetect.runtime import RuntimeClassifier, _Stage
@@ -53,8 +54,11 @@ def fresh(kind: str) -> BlockClassifier:
 
 
 @cache
-def real_chunks(kind: str) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(X, doc, chars) chunks of 8 featurized pages: the committed fixtures, plus dataset pages when present."""
+def real_chunks(kind: str, lexicon: Lexicon | None = None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(X, doc, chars) chunks of 8 featurized pages: the committed fixtures, plus dataset pages when present.
+
+    With a ``lexicon`` (a model's lexical stage), X ends with its logit column, as the model reads it.
+    """
     raws = [p.read_bytes() for p in sorted((ROOT / "datasets" / "sample" / "pages").glob("*.html"))]
     texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "tests" / "fixtures" / "dumps").glob("*.txt"))]
     if DATASETS.is_dir():
@@ -71,6 +75,8 @@ def real_chunks(kind: str) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     for i in range(0, len(docs), 8):
         part = docs[i : i + 8]
         X = np.vstack([featurize(d.blocks) for d in part])
+        if lexicon is not None:
+            X = np.hstack([X, lexicon.logit([b.text for d in part for b in d.blocks])[:, None]])
         doc = np.repeat(np.arange(len(part)), [len(d.blocks) for d in part])
         chars = np.array([b.n_chars for d in part for b in d.blocks], dtype=np.float64)
         chunks.append((X, doc, chars))

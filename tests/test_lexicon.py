@@ -202,7 +202,7 @@ def test_hashing_counts_words_and_padded_char_ngrams():
 
 
 def test_training_matrix_and_scoring_path_agree():
-    texts = TRICKY_TEXTS + ["The council voted to repair the footbridge footbridge."]
+    texts = [*TRICKY_TEXTS, "The council voted to repair the footbridge footbridge."]
     coef = np.random.default_rng(1).standard_normal(2 * 512).astype(np.float32)
     hashed = lexicon.hash_ngrams(texts, 512)
     M = lexicon.vectorize(texts, 512, hashed=hashed)

@@ -141,7 +141,7 @@ def test_shipped_npz_models_numpy_walk_equals_compiled(kind):
     evs = evaluators(bundle.classifier)
     if len(evs) < 2:
         pytest.skip("bpdetect._ctrees is not built")
-    for X, doc, chars in real_chunks(kind):
+    for X, doc, chars in real_chunks(kind, bundle.lexicon):
         a, b = (ev.predict_proba(X, doc=doc, chars=chars) for ev in evs)
         assert np.array_equal(a, b)
 

@@ -21,77 +21,65 @@ from bpdetect.records import Extraction
 
 DUMPS = Path(__file__).resolve().parent / "fixtures" / "dumps"
 FIXTURES = sorted(p.stem for p in DUMPS.glob("*.txt"))
-# Known gaps of the shipped text model with the boilerplate rules (measured 2026-11-28, feature schema v5). The text
-# model is trained on every fixture here except NOT_TRAINED_ON (and on 120 training dumps of datasets/dumps), so the
-# others are in-sample checks. NOT_TRAINED_ON lists rounds 12-14: written blind, by helper sessions that read the
-# issue's text and one example fixture and never ran a model, and held out. Rounds 12 and 13 were each scored once
-# after the model and the rules were chosen; round 14 judged a retrain with 244 dumps (not shipped). Earlier rounds:
-# git log.
+# Known gaps of the shipped text model with the boilerplate rules (measured 2026-11-28, feature schema v5 with the
+# lexical stage). The text model is trained on every fixture here except NOT_TRAINED_ON (and on the 168 training dumps
+# of datasets/dumps; about one dump in five is a validation page, not fitted on), so the others are in-sample checks.
+# NOT_TRAINED_ON lists rounds 15 and 16: written blind, by helper sessions that read the issue's text and one example
+# fixture and never ran a model, held out, and scored once to judge the lexical-stage model. Earlier rounds: git log.
 NOT_TRAINED_ON = {
-    # round 12
-    "de-blog-wandern-eifel", "en-club-blog-cycling-results", "en-craft-blog-candles", "en-local-paper-library-levy",
-    "en-review-site-robot-mower", "en-wp-agg-transit-fare", "fr-recette-blog-quiche", "pt-noticia-escola-reforma",
-    # round 13
-    "de-lokal-verkehr-baustelle", "en-devblog-python-logging", "en-recipe-blog-pumpkin-soup",
-    "en-review-site-espresso-machine", "en-wp-agg-school-closure", "es-blog-jardin-tomates", "fr-actu-sport-handball",
-    "it-blog-viaggi-puglia",
-    # round 14
-    "de-ratgeber-balkonkraftwerk", "en-gadget-review-robot-vacuum", "en-hobby-blog-sourdough-pizza",
-    "en-local-news-council-parking", "en-wp-agg-hospital-strike", "fr-blog-randonnee-vercors",
-    "nl-nieuws-dijkversterking", "pt-portal-futebol-classico",
+    # round 15
+    "de-blog-rezept-kaesespaetzle", "en-devblog-docker-compose-healthchecks", "en-local-news-school-board-vote",
+    "en-review-site-wireless-earbuds", "en-wp-agg-airport-delays", "es-noticia-local-feria", "fr-blog-voyage-lisbonne",
+    "it-club-ciclismo-gara",
+    # round 16
+    "de-blog-garten-hochbeet", "en-review-site-air-fryer", "en-wp-agg-wildfire-evacuation", "es-noticia-local-obras",
+    "en-devblog-sql-indexes", "fr-blog-recette-ratatouille", "it-portale-calcio-partita",
+    "pl-wiadomosci-lokalne-szkola",
 }  # fmt: skip
 # Strict: a model that fixes one makes its test fail until it is removed here.
 KEEPS_CLUTTER = {
-    # Photo captions written as sentences with no credit, e-mail opt-in boxes ("Get the free printable!", "Il tuo
-    # indirizzo email"), a newsletter pitch in a dev blog, a pull quote, a comparison table's rows, a price line, an
-    # affiliate line, a recipe card's author and unit toggle and rating, a table of contents' numbered entries, a
-    # teaser list, a "Next club ride" notice, an aggregator's disclaimer, a site name, a "fot." credit, author bios, a
-    # review's score and price box, a "Tipp der Redaktion" promo and its button.
-    "de-ratgeber-balkonkraftwerk",
+    # An affiliate link and newsletter pitches ("Keinen Beitrag mehr verpassen!", "Du willst keine Rezepte mehr
+    # verpassen?", a dev blog's sponsor line and "Enjoying this post?"), a pull quote, photo captions and a gallery's
+    # "Bild vergrößern" / "Zur Bildergalerie" / "Zurück zur Übersicht", a "Next club ride" notice and a club's join
+    # pitch, an aggregator's disclaimer, a reporter's contact line, two tag words, the teaser titles under "Zobacz
+    # również", a "fot." credit, a recipe card's unit toggle, a table of contents entry.
+    "de-blog-garten-hochbeet",
+    "de-blog-rezept-kaesespaetzle",
+    "de-blog-wandern-eifel",
+    "de-verein-jubilaeumskonzert",
     "en-club-blog-cycling-results",
-    "en-craft-blog-candles",
-    "en-devblog-python-logging",
-    "en-gadget-review-robot-vacuum",
+    "en-devblog-sql-indexes",
+    "en-local-paper-library-levy",
     "en-recipe-blog-pumpkin-soup",
-    "en-review-site-espresso-machine",
-    "en-review-site-robot-mower",
+    "en-review-site-air-fryer",
     "en-wp-agg-transit-fare",
-    "es-blog-jardin-tomates",
-    "es-blog-recetas-gazpacho",
     "fr-blog-jardin-compost",
-    "fr-blog-randonnee-vercors",
-    "fr-recette-blog-quiche",
-    "it-blog-viaggi-puglia",
-    "local-news-water-main",
+    "it-club-ciclismo-gara",
     "pl-news-most-remont",
-    "pt-noticia-escola-reforma",
-    "recipe-blog-lentil-soup",
-    "tech-howto-nas-phone-backup",
+    "pl-wiadomosci-lokalne-szkola",
     "wp-blog-sourdough-starter",
 }
-# Article lines dropped: facts-box and match-sheet lines and short subheadings ("Tourdaten", "Mein Fazit",
-# "Specifications", "Ingredients", "Infos pratiques", "FICHA TÉCNICA", "Come muoversi", a recipe card's title), a
-# review's "Pros" and "Verdict" headings and one con, a guide's FAQ at the end, code lines ("}", ")"), and two short
-# paragraphs (0.06).
+# Article lines dropped: a recipe card's title, summary, time and servings lines (one dump), short subheadings and
+# list headings ("Zutaten", "Ingredients", "Infos pratiques", "Juniors", "Battery life", "## Final thoughts", "About
+# Northgate Robotics"), a con, a facts line, an ingredient ("Sal al gusto"), a "Thanks" sign-off, and one paragraph.
 DROPS_ARTICLE = {
-    "de-blog-wandern-eifel",
-    "de-magazin-wanderweg",
-    "de-ratgeber-balkonkraftwerk",
-    "en-devblog-python-logging",
+    "de-blog-brot-backen",
+    "en-club-blog-cycling-results",
     "en-recipe-blog-pumpkin-soup",
-    "en-review-blog-headphones",
-    "en-review-site-espresso-machine",
-    "en-techblog-rust-errors",
+    "en-review-site-air-fryer",
+    "en-sports-blog-marathon-recap",
     "es-blog-recetas-gazpacho",
+    "es-noticia-local-obras",
     "food-blog-marrow-and-vine-review",
+    "fr-blog-jardin-compost",
     "fr-blog-randonnee-vercors",
-    "fr-recette-blog-quiche",
-    "it-blog-viaggi-sardegna",
-    "pt-portal-futebol-classico",
+    "fr-blog-recette-ratatouille",
+    "press-release-robotics-plant",
     "recipe-blog-lentil-soup",
-    "tech-howto-nas-phone-backup",
+    "review-stick-vacuum-airglide",
+    "travel-blog-lisbon-tips",
 }
-# Headline dropped: none of the 96.
+# Headline dropped: none of the 112.
 DROPS_HEADLINE: set[str] = set()
 ANY_GAP = KEEPS_CLUTTER | DROPS_ARTICLE | DROPS_HEADLINE
 
