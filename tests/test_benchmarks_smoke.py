@@ -206,3 +206,21 @@ def test_text_speed_benchmark_times_every_model(tmp_path, capsys) -> None:
     assert text_speed.main(["--dumps", str(folder), "--rounds", "1"]) == 0
     out = capsys.readouterr().out
     assert "1 dumps" in out and "shipped text model" in out
+
+
+def test_dump_kinds_sorts_the_issues_named_clutter() -> None:
+    import dump_kinds
+
+    lines = [
+        "Home", "Harbour footbridge reopens", "By John", "March 3, 2024", "0 views", *ARTICLE,
+        "READ MORE: Council votes on the ferry timetable", "Source link", "Related Posts",
+        "Ferry timetable changes next month", "Leave a Reply", "Your email address will not be published.",
+        "Name *", "You Missed", "Ferry timetable changes next month", "Harbour festival returns in June",
+    ]  # fmt: skip
+    kinds = dump_kinds.line_kinds(lines, lines[1], set(ARTICLE))
+    assert kinds[:5] == ["other clutter", "headline", "byline", "date line", "counter"]
+    assert set(kinds[5 : 5 + len(ARTICLE)]) <= {"paragraph", "other article line"}
+    assert kinds[5 + len(ARTICLE) :] == [
+        "inline promo", "source link", "widget header", "teaser", "reply form", "reply form", "reply form",
+        "widget header", "teaser", "teaser",
+    ]  # fmt: skip

@@ -24,8 +24,9 @@ FIXTURES = sorted(p.stem for p in DUMPS.glob("*.txt"))
 # Known gaps of the shipped text model with the boilerplate rules (measured 2026-11-28, feature schema v5 with the
 # lexical stage). The text model is trained on every fixture here except NOT_TRAINED_ON (and on the 168 training dumps
 # of datasets/dumps; about one dump in five is a validation page, not fitted on), so the others are in-sample checks.
-# NOT_TRAINED_ON lists rounds 15 and 16: written blind, by helper sessions that read the issue's text and one example
-# fixture and never ran a model, held out, and scored once to judge the lexical-stage model. Earlier rounds: git log.
+# NOT_TRAINED_ON lists rounds 15-17: written blind, by helper sessions that read the issue's text and one example
+# fixture and never ran a model, and held out; rounds 15-16 were scored once to judge the lexical-stage model, round 17
+# once to judge the shipped system with the rules added after that. Earlier rounds: git log.
 NOT_TRAINED_ON = {
     # round 15
     "de-blog-rezept-kaesespaetzle", "en-devblog-docker-compose-healthchecks", "en-local-news-school-board-vote",
@@ -35,6 +36,10 @@ NOT_TRAINED_ON = {
     "de-blog-garten-hochbeet", "en-review-site-air-fryer", "en-wp-agg-wildfire-evacuation", "es-noticia-local-obras",
     "en-devblog-sql-indexes", "fr-blog-recette-ratatouille", "it-portale-calcio-partita",
     "pl-wiadomosci-lokalne-szkola",
+    # round 17
+    "de-lokalzeitung-feuerwehrfest", "en-hobby-blog-3d-printer-setup", "en-review-site-standing-desk",
+    "en-wp-agg-port-strike", "es-blog-recetas-paella", "fr-blog-voyage-marrakech",
+    "nl-nieuws-gemeente-fietspad", "pt-noticia-saude-vacinacao",
 }  # fmt: skip
 # Strict: a model that fixes one makes its test fail until it is removed here.
 KEEPS_CLUTTER = {
@@ -42,18 +47,23 @@ KEEPS_CLUTTER = {
     # verpassen?", a dev blog's sponsor line and "Enjoying this post?"), a pull quote, photo captions and a gallery's
     # "Bild vergrößern" / "Zur Bildergalerie" / "Zurück zur Übersicht", a "Next club ride" notice and a club's join
     # pitch, an aggregator's disclaimer, a reporter's contact line, two tag words, the teaser titles under "Zobacz
-    # również", a "fot." credit, a recipe card's unit toggle, a table of contents entry.
+    # również", a "fot." credit, a recipe card's unit toggle, a table of contents entry, "Like what you're reading?",
+    # a review site's "How we test" box, a reader's comment quoted in a recipe post.
     "de-blog-garten-hochbeet",
     "de-blog-rezept-kaesespaetzle",
     "de-blog-wandern-eifel",
     "de-verein-jubilaeumskonzert",
     "en-club-blog-cycling-results",
     "en-devblog-sql-indexes",
+    "en-hobby-blog-3d-printer-setup",
     "en-local-paper-library-levy",
     "en-recipe-blog-pumpkin-soup",
     "en-review-site-air-fryer",
+    "en-review-site-standing-desk",
     "en-wp-agg-transit-fare",
+    "es-blog-recetas-paella",
     "fr-blog-jardin-compost",
+    "fr-blog-voyage-marrakech",
     "it-club-ciclismo-gara",
     "pl-news-most-remont",
     "pl-wiadomosci-lokalne-szkola",
@@ -61,14 +71,20 @@ KEEPS_CLUTTER = {
 }
 # Article lines dropped: a recipe card's title, summary, time and servings lines (one dump), short subheadings and
 # list headings ("Zutaten", "Ingredients", "Infos pratiques", "Juniors", "Battery life", "## Final thoughts", "About
-# Northgate Robotics"), a con, a facts line, an ingredient ("Sal al gusto"), a "Thanks" sign-off, and one paragraph.
+# Northgate Robotics"), a con, facts and programme lines ("Warranty: 10 years …", "Sonntag, ab 15.30 Uhr: …"), a
+# parts-list item, an ingredient ("Sal al gusto"), a "Thanks" sign-off, and one paragraph; a second recipe card's
+# title, servings and time lines.
 DROPS_ARTICLE = {
     "de-blog-brot-backen",
+    "de-lokalzeitung-feuerwehrfest",
     "en-club-blog-cycling-results",
+    "en-hobby-blog-3d-printer-setup",
     "en-recipe-blog-pumpkin-soup",
     "en-review-site-air-fryer",
+    "en-review-site-standing-desk",
     "en-sports-blog-marathon-recap",
     "es-blog-recetas-gazpacho",
+    "es-blog-recetas-paella",
     "es-noticia-local-obras",
     "food-blog-marrow-and-vine-review",
     "fr-blog-jardin-compost",
@@ -79,7 +95,7 @@ DROPS_ARTICLE = {
     "review-stick-vacuum-airglide",
     "travel-blog-lisbon-tips",
 }
-# Headline dropped: none of the 112.
+# Headline dropped: none of the 120.
 DROPS_HEADLINE: set[str] = set()
 ANY_GAP = KEEPS_CLUTTER | DROPS_ARTICLE | DROPS_HEADLINE
 
