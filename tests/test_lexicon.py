@@ -211,3 +211,14 @@ def test_training_matrix_and_scoring_path_agree():
     assert np.allclose(norms[norms > 0], 1.0)
     with pytest.raises(IndexError):
         lexicon.dot_rows(*hashed, coef[:100], 512)
+
+
+def test_model_info_names_the_lexical_stage(lexical_text_bundle, tmp_path):
+    from typer.testing import CliRunner
+
+    from bpdetect.cli import app
+
+    save_model(lexical_text_bundle, tmp_path / "t.npz")
+    out = CliRunner().invoke(app, ["model", "info", str(tmp_path / "t.npz")])
+    assert out.exit_code == 0, out.output
+    assert f"lexical:    {LEXICAL_FEATURE}: word [1, 2]-grams, char [2, 4]-grams" in out.output

@@ -69,11 +69,11 @@ KEEPS_CLUTTER = {
     "pl-wiadomosci-lokalne-szkola",
     "wp-blog-sourdough-starter",
 }
-# Article lines dropped: a recipe card's title, summary, time and servings lines (one dump), short subheadings and
+# Article lines dropped: a recipe card's title, summary and "Préparation" line (one dump), short subheadings and
 # list headings ("Zutaten", "Ingredients", "Infos pratiques", "Juniors", "Battery life", "## Final thoughts", "About
 # Northgate Robotics"), a con, facts and programme lines ("Warranty: 10 years …", "Sonntag, ab 15.30 Uhr: …"), a
 # parts-list item, an ingredient ("Sal al gusto"), a "Thanks" sign-off, and one paragraph; a second recipe card's
-# title, servings and time lines.
+# title.
 DROPS_ARTICLE = {
     "de-blog-brot-backen",
     "de-lokalzeitung-feuerwehrfest",
