@@ -62,6 +62,11 @@ _WIDGET_HEADER = (
     r"(?:también )?te puede(?:n)? (?:gustar|interesar)|(?:ti )?potrebbe(?:ro)? (?:interessarti|piacerti)|"
     r"vous (?:aimerez|pourriez) aussi(?: aimer)?|das könnte sie auch interessieren|"
     r"você (?:também )?pode gostar|(?:lo )?más leíd[oa]s?|mais lid[oa]s|più lett[ei]|meistgelesen|"
+    # a newsletter box's heading (whole line only: the box's sentence is left to the model and the pitch rule)
+    r"(?:do you )?like what you(?:'|’)?re reading\??|enjoy(?:ing|ed) (?:this|the) (?:post|article|story|read)\?|"
+    r"(?:du willst|willst du) keine (?:rezepte|beiträge|artikel|posts?|neuigkeiten) mehr verpassen\?|"
+    r"keine(?:n)? (?:beitrag|artikel|rezepte|beiträge|post) mehr verpassen!?|"
+    r"ne manquez (?:plus )?aucun (?:article|billet)!?|"
     # a table of contents' header (its entries are left to the model) and a feedback widget's question
     r"table of contents|contents|on this page|"
     r"inhaltsverzeichnis|sommaire|(?:tabla de )?contenidos?|índice|indice(?: dei contenuti)?|inhoudsopgave|"
@@ -110,7 +115,8 @@ _SHARE_LABEL = (
     r"salva(?:lo|la)? su pinterest|spara (?:det |den )?på pinterest|(?:salve|guarde) no pinterest|"
     r"deel dit (?:artikel|bericht)|dela(?: artikeln| inlägget)?|copy link|copier le lien|link kopieren|copiar enlace|"
     # a code block's copy button
-    r"copy(?: code| to clipboard)?|copied!?|code kopieren|copier le code|copiar código"
+    # (a bare "Copy" only as the whole line: "COPY . ." is a Dockerfile instruction)
+    r"copy(?= *$)|copy code|copy to clipboard|copied!?|code kopieren|copier le code|copiar código"
 )
 # A promo label, then a colon-like separator and another story's title: "READ MORE: ...", "Leia também: ...".
 _PROMO_LABEL = (
@@ -155,7 +161,8 @@ PITCH_MAX_WORDS = 40
 _CREDIT = re.compile(
     r"[\s(\[]*(?:photos?|fotos?|images?|pictures?|photograph(?:y|s)?|photo credits?|image credits?|credits?|"
     r"bild(?:er)?|fotografía|fotografia|créditos?|imagem|immagine|afbeelding|illustration)"
-    r"\s*(?:by|von|par|por|di|:|：|©|/|\|)\s*[^\s:：]",
+    # not a config line such as docker-compose's "image: nginx:1.25" (a name then ":<digit>" is a tag, not a credit)
+    r"\s*(?:by|von|par|por|di|:|：|©|/|\|)\s*(?!\S*:\d)[^\s:：]",
     re.I,
 )
 CREDIT_MAX_WORDS = 10

@@ -114,6 +114,10 @@ from bpdetect.segment import segment_text
         ("Copy code", "share label"),
         ("Copied!", "share label"),
         ("Zobacz również", "widget header"),
+        ("Like what you're reading?", "widget header"),
+        ("Enjoying this post?", "widget header"),
+        ("Du willst keine Rezepte mehr verpassen?", "widget header"),
+        ("Keinen Beitrag mehr verpassen!", "widget header"),
         ("Czytaj także", "widget header"),
         ("Najczęściej czytane", "widget header"),
         ("Gerelateerde artikelen", "widget header"),
@@ -188,6 +192,12 @@ def test_boilerplate_lines_are_named(line: str, rule: str) -> None:
         "Contents of the box: the charger, a cable and a manual.",
         "Copy the file to the server before you restart it.",
         "Copy editors checked every name twice.",
+        "COPY . .",  # a Dockerfile instruction
+        "COPY requirements.txt .",
+        "image: registry.example.com/api:2.4.1",  # docker-compose, not a photo credit
+        "image: nginx:1.25",
+        "Enjoying this post? Then you will love the next one, where we build the frame from scratch and paint it.",
+        "I like what you're reading, said the teacher, and the class laughed.",
         "Zobacz również, jak radni głosowali w zeszłym roku, gdy sprawa wróciła na sesję po wakacjach i sporze.",
         # a caption-length sentence whose credit is not at its end
         "Photo editors at the paper chose the image from 300 frames shot that night.",
