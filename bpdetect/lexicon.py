@@ -39,6 +39,9 @@ _WORD = re.compile(r"\w+")
 _CLEXICON = _load_speedup("_clexicon")
 # The logit is clipped so that a line of unseen, extreme n-grams cannot push the feature far outside its training range.
 LOGIT_CLIP = 12.0
+# Largest settings a model may carry (far above the shipped 2**18 buckets and 1-2 / 2-4-grams).
+MAX_BUCKETS = 1 << 24
+MAX_NGRAM = 8
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: hashed and compared by identity (it holds an array)
@@ -52,6 +55,13 @@ class Lexicon:
     char_ngrams: tuple[int, int] | None = DEFAULT_CHAR_NGRAMS
 
     def __post_init__(self) -> None:
+        # Bounds a model file's settings must keep: a tampered sidecar must not make scoring divide by zero or hash
+        # n-grams of unbounded length.
+        if not 1 <= self.buckets <= MAX_BUCKETS:
+            raise ValueError(f"lexicon buckets {self.buckets} outside 1..{MAX_BUCKETS}")
+        for lo, hi in (self.word_ngrams, *([self.char_ngrams] if self.char_ngrams is not None else [])):
+            if not 1 <= lo <= hi <= MAX_NGRAM:
+                raise ValueError(f"lexicon n-gram range ({lo}, {hi}) outside 1..{MAX_NGRAM}")
         n = self.buckets * (1 + (self.char_ngrams is not None))
         if self.coef.shape != (n,):
             raise ValueError(f"lexicon weights have shape {self.coef.shape}, expected ({n},)")
@@ -118,6 +128,8 @@ def hash_ngrams(
     char_ngrams: tuple[int, int] | None = DEFAULT_CHAR_NGRAMS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(indptr int64, indices int32): every text's hashed n-gram columns, compiled when built (``hash_ngrams_py``)."""
+    if buckets < 1:
+        raise ValueError(f"buckets must be >= 1, got {buckets}")
     texts = list(texts)
     if _CLEXICON is not None:
         cmin, cmax = char_ngrams if char_ngrams is not None else (0, 0)

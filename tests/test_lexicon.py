@@ -57,6 +57,10 @@ def test_lexicon_is_deterministic_and_round_trips_its_params():
         {"feature": LEXICAL_FEATURE, "word_ngrams": [1, 2]},
         {"feature": LEXICAL_FEATURE, "buckets": 16, "word_ngrams": [1], "char_ngrams": None},
         {"feature": LEXICAL_FEATURE, "buckets": 32, "word_ngrams": [1, 2], "char_ngrams": None},  # 16 weights only
+        {"feature": LEXICAL_FEATURE, "buckets": 0, "word_ngrams": [1, 2], "char_ngrams": None},
+        {"feature": LEXICAL_FEATURE, "buckets": 16, "word_ngrams": [1, 100000], "char_ngrams": None},
+        {"feature": LEXICAL_FEATURE, "buckets": 8, "word_ngrams": [1, 2], "char_ngrams": [0, 4]},
+        {"feature": LEXICAL_FEATURE, "buckets": 16, "word_ngrams": [2, 1], "char_ngrams": None},
     ],
 )
 def test_malformed_lexicon_settings_are_refused(bad):
