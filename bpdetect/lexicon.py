@@ -147,21 +147,28 @@ def dot_rows(indptr: np.ndarray, indices: np.ndarray, coef: np.ndarray, buckets:
     return dot_rows_py(indptr, indices, coef, buckets)
 
 
-def _bucket_counts(indptr: np.ndarray, indices: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row, column, count) of every distinct (row, column) pair, sorted by row then column."""
-    rows = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
+def _bucket_counts(
+    indptr: np.ndarray, indices: np.ndarray, width: int, buckets: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(row, column, count, part key, norms) of every distinct (row, column) pair, sorted by row then column.
+
+    The part key is ``row * 2 + (column >= buckets)`` (word part 0, char part 1); ``norms[key]`` is the L2 norm of
+    that part's bucket counts (one entry per row and part).
+    """
+    n = len(indptr) - 1
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
     keys, counts = np.unique(rows * width + indices, return_counts=True)
-    return keys // width, keys % width, counts
+    rows, cols = keys // width, keys % width
+    key = rows * 2 + (cols >= buckets)
+    norms = np.sqrt(np.bincount(key, weights=counts.astype(np.float64) ** 2, minlength=2 * n))
+    return rows, cols, counts, key, norms
 
 
 def dot_rows_py(indptr: np.ndarray, indices: np.ndarray, coef: np.ndarray, buckets: int) -> np.ndarray:
     """The numpy twin of ``_clexicon.dot_rows``."""
     n = len(indptr) - 1
-    rows, cols, counts = _bucket_counts(indptr, indices, 2 * buckets)
-    key = rows * 2 + (cols >= buckets)
-    sq = np.bincount(key, weights=counts.astype(np.float64) ** 2, minlength=2 * n)
+    _, cols, counts, key, norm = _bucket_counts(indptr, indices, 2 * buckets, buckets)
     dot = np.bincount(key, weights=counts * coef[cols].astype(np.float64), minlength=2 * n)
-    norm = np.sqrt(sq)
     return np.divide(dot, norm, out=np.zeros_like(dot), where=norm > 0).reshape(n, 2).sum(axis=1)
 
 
@@ -182,9 +189,7 @@ def vectorize(
     indptr, indices = hashed if hashed is not None else hash_ngrams(texts, buckets, word_ngrams, char_ngrams)
     n = len(indptr) - 1
     width = buckets * (1 + (char_ngrams is not None))
-    rows, cols, counts = _bucket_counts(indptr, indices, width)
-    key = rows * 2 + (cols >= buckets)
-    norms = np.sqrt(np.bincount(key, weights=counts.astype(np.float64) ** 2, minlength=2 * n))
+    rows, cols, counts, key, norms = _bucket_counts(indptr, indices, width, buckets)
     data = (counts / norms[key]).astype(np.float32)
     return sparse.csr_matrix((data, (rows, cols)), shape=(n, width))
 
